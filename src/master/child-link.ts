@@ -1,0 +1,59 @@
+import type { ChildProcess } from 'node:child_process';
+import { Channel } from '../shared/channel.js';
+import type { ClusterConfig } from '../shared/config.js';
+import { DEFAULTS } from '../shared/defaults.js';
+import type { NativeHandle } from '../shared/handles.js';
+import { transition, type ChildState } from './lifecycle.js';
+import { spawnChild, type ChildRole } from './spawn.js';
+
+/** The master's view of one child process: its channel and its lifecycle state. */
+export abstract class ChildLink<In extends { t: string }, Out extends { t: string }> {
+  readonly id: number;
+  readonly child: ChildProcess;
+  readonly channel: Channel<In, Out>;
+  readonly startedAt = Date.now();
+  #state: ChildState = 'spawning';
+
+  constructor(role: ChildRole, id: number, config: ClusterConfig) {
+    this.id = id;
+    this.child = spawnChild(role, id, config);
+    this.channel = new Channel<In, Out>(this.child, (m, handle) => this.receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
+    this.child.on('error', () => {}); // a send to a dying child fails; its exit follows and is handled there
+    this.child.once('exit', (code, signal) => {
+      this.#state = transition(this.#state, 'exited');
+      this.channel.close();
+      this.exited(code, signal);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get state(): ChildState {
+    return this.#state;
+  }
+
+  set state(next: ChildState) {
+    this.#state = transition(this.#state, next);
+  }
+
+  /** Asks the child to finish its work and exit. */
+  stop(): void {
+    if (this.#state === 'exited' || this.#state === 'stopping') return;
+    this.state = 'stopping';
+    this.channel.post(this.shutdownMessage());
+  }
+
+  kill(): void {
+    if (this.#state !== 'exited') this.child.kill('SIGKILL');
+  }
+
+  /** Handles one message; for a handle-carrying one, returns whether the master took the handle. */
+  protected abstract receive(message: In, handle: NativeHandle | undefined): boolean;
+
+  protected abstract shutdownMessage(): Out;
+
+  /** Called once, after the process has exited and its channel has failed what was pending. */
+  protected abstract exited(code: number | null, signal: NodeJS.Signals | null): void;
+}

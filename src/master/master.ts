@@ -1,0 +1,288 @@
+import type http from 'node:http';
+import type net from 'node:net';
+import type { ClusterConfig } from '../shared/config.js';
+import { RocketError } from '../shared/errors.js';
+import { closeHandle, takeHandle, type NativeHandle } from '../shared/handles.js';
+import type { Logger } from '../shared/logger.js';
+import { startAdmin } from './admin.js';
+import { bindAll, closeAll, type BoundListener } from './listener.js';
+import { MonitorLink } from './monitor-link.js';
+import { WorkerPool } from './pool.js';
+import { ConnectionQueue, type PendingConnection } from './queue.js';
+import { rejectBusy } from './reject.js';
+import { pickWorker } from './scheduling.js';
+import type { StatusReport } from './status.js';
+import type { WorkerLink } from './worker-link.js';
+
+/**
+ * The Listener and pool manager: binds, accepts paused, queues, dispatches one
+ * handle at a time per worker, relays idle connections between workers and the
+ * monitor, and stops gracefully. It never reads a client byte and never runs
+ * app code; per-connection work here is a queue push and one IPC message.
+ */
+export class Master {
+  readonly #config: ClusterConfig;
+  readonly #log: Logger;
+  readonly #queue: ConnectionQueue;
+  readonly #pool: WorkerPool;
+  readonly #startedAt = Date.now();
+  #monitor: MonitorLink | null = null;
+  #monitorRestarts = 0;
+  #listeners: BoundListener[] = [];
+  #admin: http.Server | null = null;
+  #state: StatusReport['state'] = 'starting';
+  #nextConnId = 0;
+  #turn = 0;
+  #counters = { accepted: 0, dispatched: 0, parks: 0, wakes: 0, rejected: 0, parkRefused: 0, parkedLost: 0 };
+  #startup: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  #stopped: Promise<void> | null = null;
+  #workersStopped = false;
+  #childrenGone: (() => void) | null = null;
+
+  constructor(config: ClusterConfig, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.#queue = new ConnectionQueue(config.queueSize);
+    this.#pool = new WorkerPool(config, log, {
+      ready: (w) => this.#onWorkerReady(w),
+      load: () => this.#pump(),
+      park: (w, id, handle) => this.#onPark(id, handle),
+      fatal: (w, code, message) => this.#onWorkerFatal(w, code, message),
+      exit: () => this.#onChildExit(),
+    });
+  }
+
+  /** Addresses actually bound (port 0 resolved). */
+  get addresses(): readonly string[] {
+    return this.#listeners.map((l) => l.address);
+  }
+
+  /**
+   * Starts the monitor and every worker, waits until all say ready, then binds
+   * every address. Rejects (with everything it started stopped) if an app fails
+   * to load, a worker does not get ready in time, or an address cannot be bound.
+   */
+  async start(): Promise<void> {
+    const { workers, startTimeout } = this.#config;
+    this.#spawnMonitor();
+    for (let i = 0; i < workers; i++) this.#pool.spawn();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#startup = { resolve, reject };
+        const timer = setTimeout(
+          () => reject(new RocketError('RC_ERR_WORKER_START', `workers did not get ready within ${startTimeout} ms`)),
+          startTimeout,
+        );
+        const done = () => clearTimeout(timer);
+        this.#startup = { resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) };
+        this.#checkStarted();
+      });
+      this.#startup = null;
+      this.#listeners = await bindAll(this.#config.listen, (socket) => this.#onConnection(socket));
+      if (this.#config.admin) {
+        const admin = await startAdmin(this.#config.admin, () => this.status());
+        this.#admin = admin.server;
+        this.#log.info({ address: admin.url }, 'admin listening');
+      }
+    } catch (error) {
+      this.#startup = null;
+      await this.#forceStop();
+      throw error;
+    }
+    this.#state = 'running';
+    for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
+  }
+
+  /**
+   * Graceful stop: no new connections; queued ones are still served; parked
+   * sockets are closed; workers finish in-flight requests (answering them with
+   * `Connection: close`) and exit. Anything left after `shutdownTimeout` is killed.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped) return this.#stopped;
+    this.#state = 'stopping';
+    this.#log.info({ queued: this.#queue.length }, 'stopping');
+    this.#stopped = (async () => {
+      const deadline = setTimeout(() => {
+        this.#log.warn({ timeoutMs: this.#config.shutdownTimeout }, 'shutdown timeout: killing what is left');
+        void this.#forceStop();
+      }, this.#config.shutdownTimeout);
+      const gone = new Promise<void>((resolve) => (this.#childrenGone = resolve));
+      await closeAll(this.#listeners);
+      this.#monitor?.stop();
+      this.#maybeStopWorkers();
+      this.#onChildExit();
+      await gone;
+      clearTimeout(deadline);
+      this.#admin?.close();
+      this.#log.info('stopped');
+    })();
+    return this.#stopped;
+  }
+
+  /** Kills every child at once (second signal, failed start, shutdown timeout). */
+  async #forceStop(): Promise<void> {
+    this.#workersStopped = true;
+    this.#pool.stop();
+    this.#pool.kill();
+    this.#monitor?.kill();
+    for (const item of this.#queue.drain()) closeHandle(item.handle);
+    await closeAll(this.#listeners);
+  }
+
+  kill(): void {
+    void this.#forceStop();
+  }
+
+  status(): StatusReport {
+    const now = Date.now();
+    const m = this.#monitor;
+    return {
+      name: this.#config.name,
+      pid: process.pid,
+      state: this.#state,
+      uptimeMs: now - this.#startedAt,
+      listening: this.addresses,
+      queue: { depth: this.#queue.length, capacity: this.#queue.capacity, oldestWaitMs: this.#queue.oldestWait(now), rejected: this.#counters.rejected },
+      parked: { count: m?.parked ?? 0, capacity: this.#config.maxParked, refused: this.#counters.parkRefused, lost: this.#counters.parkedLost },
+      monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: this.#monitorRestarts },
+      workers: this.#pool.workers.map((w) => ({
+        id: w.id,
+        pid: w.pid ?? null,
+        state: w.state,
+        connections: w.active,
+        served: w.served,
+        uptimeMs: now - w.startedAt,
+      })),
+      restarts: this.#pool.restarts,
+      connections: { accepted: this.#counters.accepted, dispatched: this.#counters.dispatched, parks: this.#counters.parks, wakes: this.#counters.wakes },
+    };
+  }
+
+  #onConnection(socket: net.Socket): void {
+    const handle = takeHandle(socket);
+    if (!handle) return;
+    this.#counters.accepted++;
+    this.#enqueue({ id: ++this.#nextConnId, handle, since: Date.now() });
+  }
+
+  #enqueue(item: PendingConnection): void {
+    if (this.#queue.full || this.#workersStopped) {
+      this.#counters.rejected++;
+      rejectBusy(item.handle);
+      return;
+    }
+    this.#queue.push(item);
+    this.#pump();
+  }
+
+  /** Sends waiting connections to workers with room, one in flight per worker. */
+  #pump(): void {
+    const workers = this.#pool.workers;
+    while (this.#queue.length > 0) {
+      const i = pickWorker(workers, this.#config.workerConnections, this.#turn);
+      if (i < 0) break;
+      this.#turn = i + 1;
+      this.#dispatch(workers[i] as WorkerLink, this.#queue.shift() as PendingConnection);
+    }
+    this.#maybeStopWorkers();
+  }
+
+  #dispatch(worker: WorkerLink, item: PendingConnection): void {
+    worker.serve(item.id, item.handle, item.head).then(
+      (taken) => {
+        if (taken) {
+          closeHandle(item.handle);
+          this.#counters.dispatched++;
+          worker.active++; // until the worker's own count arrives
+        } else {
+          this.#queue.pushFront(item);
+        }
+        this.#pump();
+      },
+      (error: RocketError) => {
+        // The worker died or hung before taking it: the connection is still ours.
+        this.#queue.pushFront(item);
+        if (error.code === 'RC_ERR_IPC_TIMEOUT') {
+          this.#log.error({ worker: worker.id, workerPid: worker.pid }, 'worker did not acknowledge a connection: killing it');
+          worker.kill();
+        }
+        this.#pump();
+      },
+    );
+  }
+
+  #onPark(id: number, handle: NativeHandle): void {
+    const monitor = this.#monitor;
+    if (!monitor || monitor.state !== 'ready' || monitor.parked >= this.#config.maxParked || this.#state === 'stopping') {
+      // Nowhere to keep it: close the idle connection, as a keep-alive timeout would.
+      this.#counters.parkRefused++;
+      closeHandle(handle);
+      return;
+    }
+    this.#counters.parks++;
+    monitor.parked++; // until the monitor's own count arrives
+    monitor.watch(id, handle, this.#config.parkAfter).then(
+      () => closeHandle(handle),
+      () => closeHandle(handle),
+    );
+  }
+
+  #onWake(id: number, handle: NativeHandle, head: string): void {
+    this.#counters.wakes++;
+    if (this.#state === 'stopping') {
+      closeHandle(handle);
+      return;
+    }
+    this.#enqueue({ id, handle, head, since: Date.now() });
+  }
+
+  #spawnMonitor(): void {
+    this.#monitor = new MonitorLink(this.#monitorRestarts, this.#config, {
+      ready: () => this.#checkStarted(),
+      wake: (id, handle, head) => this.#onWake(id, handle, head),
+      exit: (monitor, code, signal) => {
+        if (this.#state === 'stopping') return this.#onChildExit();
+        this.#counters.parkedLost += monitor.parked;
+        this.#log.error({ monitorPid: monitor.pid, code, signal, lostParked: monitor.parked }, 'monitor exited: starting a new one');
+        if (this.#startup) return this.#startup.reject(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
+        this.#monitorRestarts++;
+        this.#spawnMonitor();
+      },
+    });
+  }
+
+  #onWorkerReady(worker: WorkerLink): void {
+    this.#log.info({ worker: worker.id, workerPid: worker.pid }, 'worker ready');
+    this.#checkStarted();
+    this.#pump();
+  }
+
+  #onWorkerFatal(worker: WorkerLink, code: string, message: string): void {
+    this.#log.error({ worker: worker.id, workerPid: worker.pid, code }, message);
+    if (this.#startup) this.#startup.reject(new RocketError('RC_ERR_WORKER_START', message));
+  }
+
+  #checkStarted(): void {
+    if (!this.#startup) return;
+    const ready = this.#pool.workers.filter((w) => w.ready).length;
+    if (ready >= this.#config.workers && this.#monitor?.state === 'ready') this.#startup.resolve();
+  }
+
+  /** Workers are told to stop only once the queue is empty, so no queued client is dropped. */
+  #maybeStopWorkers(): void {
+    if (this.#state !== 'stopping' || this.#workersStopped || this.#queue.length > 0) return;
+    this.#workersStopped = true;
+    this.#pool.stop();
+  }
+
+  #onChildExit(): void {
+    if (this.#startup && this.#pool.workers.length < this.#config.workers) {
+      this.#startup.reject(new RocketError('RC_ERR_WORKER_START', 'a worker exited before it was ready'));
+    }
+    if (this.#state !== 'stopping') return;
+    this.#pump();
+    const monitorGone = !this.#monitor || this.#monitor.state === 'exited';
+    if (this.#workersStopped && this.#pool.workers.length === 0 && monitorGone) this.#childrenGone?.();
+  }
+}

@@ -1,0 +1,68 @@
+import type { ClusterConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { WorkerLink, type WorkerEvents } from './worker-link.js';
+
+/** A worker that dies sooner than this after its start counts toward the backoff. */
+const QUICK_DEATH_MS = 10_000;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * The worker processes: starts them, replaces one that dies (after an
+ * exponential backoff while they keep dying young), and stops them all.
+ */
+export class WorkerPool {
+  readonly workers: WorkerLink[] = [];
+  readonly #config: ClusterConfig;
+  readonly #log: Logger;
+  readonly #events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] };
+  #nextId = 1;
+  #quickDeaths = 0;
+  #stopping = false;
+  #respawnTimers = new Set<NodeJS.Timeout>();
+  restarts = 0;
+
+  constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }) {
+    this.#config = config;
+    this.#log = log;
+    this.#events = events;
+  }
+
+  spawn(): WorkerLink {
+    const worker = new WorkerLink(this.#nextId++, this.#config, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+    this.workers.push(worker);
+    this.#log.info({ worker: worker.id, workerPid: worker.pid }, 'worker spawned');
+    return worker;
+  }
+
+  /** Asks every worker to finish and exit; none is replaced from now on. */
+  stop(): void {
+    this.#stopping = true;
+    for (const t of this.#respawnTimers) clearTimeout(t);
+    this.#respawnTimers.clear();
+    for (const w of this.workers) w.stop();
+  }
+
+  kill(): void {
+    for (const w of this.workers) w.kill();
+  }
+
+  #onExit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void {
+    const at = this.workers.indexOf(worker);
+    if (at >= 0) this.workers.splice(at, 1);
+    const lived = Date.now() - worker.startedAt;
+    const expected = this.#stopping;
+    this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');
+    this.#events.exit?.(worker, code, signal);
+    if (expected) return;
+    this.#quickDeaths = lived < QUICK_DEATH_MS ? this.#quickDeaths + 1 : 0;
+    const delay = this.#quickDeaths === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#quickDeaths - 1));
+    const timer = setTimeout(() => {
+      this.#respawnTimers.delete(timer);
+      if (this.#stopping) return;
+      this.restarts++;
+      this.spawn();
+    }, delay);
+    this.#respawnTimers.add(timer);
+  }
+}

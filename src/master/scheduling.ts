@@ -1,0 +1,30 @@
+/** What the scheduler needs to know of one worker; no I/O, no process objects. */
+export interface WorkerSnapshot {
+  readonly ready: boolean;
+  /** A handle is on its way to this worker and not yet acknowledged. */
+  readonly busy: boolean;
+  /** Connections the worker holds. */
+  readonly active: number;
+}
+
+/**
+ * Picks the worker for the next connection: ready, nothing in flight, under the
+ * per-worker cap, fewest connections; ties go to the first candidate at or after
+ * `start`, so that equal workers take turns instead of the first one taking all.
+ * Returns -1 when no worker can take a connection now (it waits in the queue).
+ */
+export function pickWorker(workers: readonly WorkerSnapshot[], cap: number, start = 0): number {
+  let best = -1;
+  let bestActive = Infinity;
+  const n = workers.length;
+  for (let k = 0; k < n; k++) {
+    const i = (start + k) % n;
+    const w = workers[i] as WorkerSnapshot;
+    if (!w.ready || w.busy || w.active >= cap) continue;
+    if (w.active < bestActive) {
+      best = i;
+      bestActive = w.active;
+    }
+  }
+  return best;
+}

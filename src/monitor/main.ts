@@ -1,0 +1,57 @@
+import { Channel } from '../shared/channel.js';
+import { exitWithParent, readChildEnv } from '../shared/child-env.js';
+import { DEFAULTS } from '../shared/defaults.js';
+import { closeHandle } from '../shared/handles.js';
+import { createLogger } from '../shared/logger.js';
+import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
+import { ParkedSockets } from './parked.js';
+
+// Entry of the monitor process: holds parked keep-alive sockets for the master.
+const { id, config } = readChildEnv('monitor');
+const log = createLogger('monitor', config.logLevel, { monitor: id });
+let reportScheduled = false;
+
+const parked = new ParkedSockets(config.maxParked, {
+  wake: (connId, handle, head) => {
+    channel.sendHandle({ t: 'wake', id: connId, head: head.toString('base64') }, handle).then(
+      () => closeHandle(handle),
+      () => closeHandle(handle),
+    );
+  },
+  change: () => {
+    if (reportScheduled) return;
+    reportScheduled = true;
+    setImmediate(() => {
+      reportScheduled = false;
+      channel.post({ t: 'parked', count: parked.size });
+    });
+  },
+});
+
+const channel = new Channel<MasterToMonitor, MonitorToMaster>(
+  process,
+  (m, handle) => {
+    switch (m.t) {
+      case 'watch':
+        // The keep-alive time counts from when the connection went idle in its worker.
+        return handle !== undefined && parked.watch(m.id, handle, config.keepAliveTimeout - m.idleFor);
+      case 'shutdown':
+        stop('shutdown');
+        return true;
+      case 'ack':
+        return true;
+      default:
+        return assertNever(m);
+    }
+  },
+  { ackTimeout: DEFAULTS.ackTimeout },
+);
+
+function stop(reason: string): void {
+  log.info({ reason, parked: parked.size }, 'monitor exiting');
+  parked.closeAll();
+  setImmediate(() => process.exit(0));
+}
+
+exitWithParent(() => stop('master gone'));
+channel.post({ t: 'ready' });

@@ -1,0 +1,162 @@
+import type { ChildProcess } from 'node:child_process';
+import { RocketError } from './errors.js';
+import { closeHandle, type NativeHandle } from './handles.js';
+import { isEnvelope, wrap, type Ack } from './protocol.js';
+
+/** The peer: a `ChildProcess` (in the parent) or `process` (in a child). */
+export type Endpoint = ChildProcess | NodeJS.Process;
+
+type SendFn = (message: unknown, handle: NativeHandle | undefined, options: undefined, callback: (error: Error | null) => void) => boolean;
+
+/** Handles an incoming message; for one that carries a handle, returns whether it took ownership. */
+export type Receiver<In> = (message: In, handle: NativeHandle | undefined) => boolean | void;
+
+interface Outgoing<Out> {
+  readonly message: Out;
+  readonly handle: NativeHandle;
+  readonly settle: (error: RocketError | null, ok: boolean) => void;
+}
+
+/**
+ * One IPC channel to one peer: plain messages, and handle passing paced to one
+ * handle in flight. Node re-sends its whole queue of unacknowledged handles on
+ * every ack, so a burst of `send(msg, handle)` is quadratic (about 1.2k handles/s
+ * here); waiting for our own ack before the next handle keeps Node's queue empty
+ * (12-14k/s). The ack also says whether the peer took the handle: until it says
+ * yes, the sender still owns its copy, so a refusal, a timeout or a dead peer
+ * never loses a connection. Pacing is also how `send()`'s backpressure is kept:
+ * plain messages are few and coalesced by their senders.
+ */
+export class Channel<In extends { t: string }, Out extends { t: string }> {
+  readonly #endpoint: Endpoint;
+  readonly #receive: Receiver<In>;
+  readonly #ackTimeout: number;
+  readonly #queue: Outgoing<Out>[] = [];
+  #inFlight: (Outgoing<Out> & { seq: number }) | null = null;
+  #seq = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(endpoint: Endpoint, receive: Receiver<In>, options: { ackTimeout: number }) {
+    this.#endpoint = endpoint;
+    this.#receive = receive;
+    this.#ackTimeout = options.ackTimeout;
+    const on = endpoint.on.bind(endpoint) as (event: string, listener: (...args: never[]) => void) => unknown;
+    on('message', (raw: unknown, handle: NativeHandle | undefined) => this.#onMessage(raw, handle));
+    on('disconnect', () => this.close());
+  }
+
+  get connected(): boolean {
+    return !this.#closed && this.#endpoint.connected !== false;
+  }
+
+  /** Handles waiting to be sent, plus the one in flight. */
+  get pendingHandles(): number {
+    return this.#queue.length + (this.#inFlight ? 1 : 0);
+  }
+
+  get busy(): boolean {
+    return this.#inFlight !== null;
+  }
+
+  /** Sends a message without a handle; a closed channel drops it (the peer is gone). */
+  post(message: Out): void {
+    if (!this.connected) return;
+    this.#send(wrap(message), undefined, ignoreSendError);
+  }
+
+  /**
+   * Sends a handle; resolves true once the peer took it (the caller then closes
+   * its copy) or false if the peer refused it (the caller still owns it).
+   * Rejects with RC_ERR_IPC_CLOSED or RC_ERR_IPC_TIMEOUT; the caller still owns
+   * the handle then too, unless the peer is alive and merely slow, which is why a
+   * timed-out peer must be killed, not trusted.
+   */
+  sendHandle(message: Out, handle: NativeHandle): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (!this.connected) {
+        reject(new RocketError('RC_ERR_IPC_CLOSED', `channel closed before sending ${message.t}`));
+        return;
+      }
+      const settle = (error: RocketError | null, ok: boolean) => (error ? reject(error) : resolve(ok));
+      this.#queue.push({ message, handle, settle });
+      this.#pump();
+    });
+  }
+
+  /** Fails everything pending; further sends fail at once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    const failed = this.#inFlight ? [this.#inFlight, ...this.#queue] : [...this.#queue];
+    this.#inFlight = null;
+    this.#queue.length = 0;
+    for (const item of failed) item.settle(new RocketError('RC_ERR_IPC_CLOSED', `channel closed before ${item.message.t} was acknowledged`), false);
+  }
+
+  #send(message: unknown, handle: NativeHandle | undefined, callback: (error: Error | null) => void): void {
+    const send = this.#endpoint.send as SendFn | undefined;
+    send?.call(this.#endpoint, message, handle, undefined, callback);
+  }
+
+  #pump(): void {
+    if (this.#inFlight || this.#closed) return;
+    const next = this.#queue.shift();
+    if (!next) return;
+    const seq = ++this.#seq;
+    this.#inFlight = { ...next, seq };
+    this.#send(wrap(next.message, seq), next.handle, (error) => {
+      if (error && this.#inFlight?.seq === seq) this.#finish(new RocketError('RC_ERR_IPC_CLOSED', `sending ${next.message.t} failed: ${error.message}`), false);
+    });
+    if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(() => this.#onTimeout(), this.#ackTimeout).unref();
+  }
+
+  #finish(error: RocketError | null, ok: boolean): void {
+    const done = this.#inFlight;
+    this.#inFlight = null;
+    if (this.#timer && this.#queue.length === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    done?.settle(error, ok);
+    this.#pump();
+  }
+
+  #onTimeout(): void {
+    this.#timer = null;
+    const stuck = this.#inFlight;
+    if (!stuck) return;
+    // A peer that does not ack is hung: nothing more goes to it, the rest is
+    // settled as not sent, and the owner kills the peer before reusing the handle.
+    this.#inFlight = null;
+    stuck.settle(new RocketError('RC_ERR_IPC_TIMEOUT', `no ack for ${stuck.message.t} within ${this.#ackTimeout} ms`), false);
+    this.close();
+  }
+
+  #onMessage(raw: unknown, handle: NativeHandle | undefined): void {
+    if (!isEnvelope(raw)) return; // an app's own process.send traffic
+    const message = raw.m as unknown as In | Ack;
+    if (message.t === 'ack') {
+      const ack = message as Ack;
+      if (this.#inFlight?.seq === ack.seq) this.#finish(null, ack.ok);
+      return;
+    }
+    let ok = false;
+    try {
+      ok = this.#receive(message as In, handle) !== false;
+    } finally {
+      // A refused handle is still the sender's; our duplicate of the fd must go.
+      if (handle && !ok) closeHandle(handle);
+      if (raw.seq !== undefined) {
+        const reply: Ack = { t: 'ack', seq: raw.seq, ok };
+        this.#send(wrap(reply), undefined, ignoreSendError);
+      }
+    }
+  }
+}
+
+function ignoreSendError(): void {
+  // A send to a peer that just exited fails; its exit is handled by the owner.
+}

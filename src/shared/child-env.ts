@@ -1,0 +1,17 @@
+import type { ClusterConfig } from './config.js';
+import { ENV } from './defaults.js';
+
+/** What a child learns from its environment: its id and the cluster's settings. */
+export function readChildEnv(expectedRole: 'worker' | 'monitor'): { id: number; config: ClusterConfig } {
+  const role = process.env[ENV.role];
+  const raw = process.env[ENV.config];
+  if (role !== expectedRole || raw === undefined || typeof process.send !== 'function') {
+    throw new Error(`this is the rocket-cluster ${expectedRole} entry; the master starts it, not a shell`);
+  }
+  return { id: Number(process.env[ENV.id] ?? 0), config: JSON.parse(raw) as ClusterConfig };
+}
+
+/** Children exit when the master is gone: an orphan would hold sockets nobody supervises. */
+export function exitWithParent(onGone: () => void): void {
+  process.on('disconnect', onGone);
+}

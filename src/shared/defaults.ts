@@ -1,0 +1,43 @@
+/**
+ * Defaults and constants, defined once. docs/CONFIG.md explains each choice.
+ */
+export const DEFAULTS = {
+  listen: '127.0.0.1:8080',
+  workers: 2,
+  /** Accepted connections waiting for a worker; past this a client gets 503. */
+  queueSize: 1024,
+  /** Connections one worker serves at once before the master stops sending it more. */
+  workerConnections: 1000,
+  /**
+   * Idle time between requests before a worker parks a keep-alive connection.
+   * A client in a burst sends its next request within milliseconds, so 1 s never
+   * parks a busy connection; it frees a worker from a quiet one within a second.
+   */
+  parkAfter: 1000,
+  /** Total idle time a keep-alive connection may have (worker + monitor). */
+  keepAliveTimeout: 5000,
+  /** Parked sockets the monitor holds; a park beyond this closes the idle connection. */
+  maxParked: 10_000,
+  headersTimeout: 20_000,
+  requestTimeout: 60_000,
+  /** Node's own default; a larger head answers 431. */
+  maxHeaderSize: 16 * 1024,
+  shutdownTimeout: 10_000,
+  /** A worker that has not said `ready` by then is a failed start. */
+  startTimeout: 15_000,
+  /** How often Node checks headersTimeout/requestTimeout; bounds how late a 408 can be. */
+  timeoutCheckInterval: 1000,
+  /** A peer that does not acknowledge a handle within this is considered hung. */
+  ackTimeout: 10_000,
+  logLevel: 'info',
+} as const;
+
+/** Lingering close for a rejected connection: read and drop until the client closes or this passes. */
+export const REJECT_LINGER_MS = 2000;
+
+/** Environment variables that carry a child's role and settings (as NODE_UNIQUE_ID does for cluster). */
+export const ENV = {
+  role: 'ROCKET_CLUSTER_ROLE',
+  id: 'ROCKET_CLUSTER_ID',
+  config: 'ROCKET_CLUSTER_CONFIG',
+} as const;

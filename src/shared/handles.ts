@@ -1,0 +1,66 @@
+import net from 'node:net';
+
+/**
+ * The native stream handle under a `net.Socket` (Node's `TCP` or `Pipe` wrap).
+ * Handles, not sockets, are what cross IPC here: Node sends one as type
+ * `net.Native`, and the receiver gets it back raw, not reading. That is how the
+ * master relays a socket without ever reading it, and why the sender can keep
+ * its copy until the receiver acknowledges.
+ */
+export interface NativeHandle {
+  readStart(): number;
+  readStop(): number;
+  close(callback?: () => void): void;
+  reading?: boolean;
+  onread?: unknown;
+  readonly bytesRead?: number;
+  readonly writeQueueSize?: number;
+}
+
+interface SocketInternals {
+  _handle: NativeHandle | null;
+}
+
+function noop(): void {}
+
+export function handleOf(socket: net.Socket): NativeHandle | null {
+  return (socket as unknown as SocketInternals)._handle;
+}
+
+/**
+ * Takes the handle away from a socket without closing it: reading stops at the
+ * C++ level (so no byte is read into a process that will not own the socket),
+ * then the JS socket is destroyed with no handle left to close, which runs every
+ * `close` listener (Node's http bookkeeping among them) and leaves the fd open.
+ * Caller owns the returned handle and must close it or pass it on.
+ */
+export function takeHandle(socket: net.Socket): NativeHandle | null {
+  const internals = socket as unknown as SocketInternals;
+  const handle = internals._handle;
+  if (handle === null) return null;
+  handle.readStop();
+  handle.reading = false;
+  handle.onread = noop;
+  internals._handle = null;
+  socket.destroy();
+  return handle;
+}
+
+/**
+ * Wraps a received handle in a socket that behaves like one a listening
+ * `http.Server` would get (half-open allowed, so http decides when to end).
+ * Node starts reading at once; bytes arrive no earlier than the next poll phase,
+ * so the caller can `unshift` bytes read elsewhere in the same tick.
+ */
+export function socketFromHandle(handle: NativeHandle): net.Socket {
+  return new net.Socket({ handle, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts);
+}
+
+/** Closes a handle we own; closing an already closed one is harmless. */
+export function closeHandle(handle: NativeHandle): void {
+  try {
+    handle.close();
+  } catch {
+    // already closed
+  }
+}

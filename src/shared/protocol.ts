@@ -1,0 +1,93 @@
+/**
+ * Every IPC message that crosses a process boundary, defined once.
+ *
+ *   client ──TCP──▶ master ─── conn{id,head}+handle ──▶ worker 1..N
+ *                     ▲  ◀──── ack{seq,ok} ───────────────┘   │
+ *                     │  ◀──── park{id}+handle ────────────────┘ (idle keep-alive)
+ *                     │  ─── watch{id,idleFor}+handle ──▶ monitor
+ *                     └──── wake{id,head}+handle ◀────────┘ (client sent again)
+ *
+ * IPC only exists parent↔child, so worker→monitor and monitor→worker go through
+ * the master, which relays raw handles and never reads from them. A message that
+ * carries a handle is acknowledged with `ack{seq, ok}`; the sender keeps its copy
+ * of the handle until then, so a refused or unanswered handle is never lost.
+ * `head` is base64 of bytes a process already read from the socket: the next
+ * owner replays them before anything else it reads.
+ */
+
+/** Version of the envelope; a peer with another version is a bug, not a guess. */
+export const PROTOCOL_VERSION = 1;
+
+/** Tag that tells our messages apart from an app's own `process.send` traffic. */
+const TAG = 'rocket-cluster';
+
+export interface Envelope<M> {
+  readonly tag: typeof TAG;
+  readonly v: typeof PROTOCOL_VERSION;
+  /** Sequence number; set on messages that carry a handle and expect an ack. */
+  readonly seq?: number;
+  readonly m: M;
+}
+
+/** Acknowledges one handle-carrying message; `ok: false` means "not accepted, still yours". */
+export interface Ack {
+  readonly t: 'ack';
+  readonly seq: number;
+  readonly ok: boolean;
+}
+
+/** Load a worker reports; sent coalesced, at most once per event-loop turn. */
+export interface WorkerLoad {
+  /** Connections the worker holds now (parked or closed ones excluded). */
+  readonly active: number;
+  /** Requests served since the worker started. */
+  readonly served: number;
+}
+
+export type MasterToWorker =
+  | Ack
+  | { readonly t: 'conn'; readonly id: number; readonly head?: string }
+  | { readonly t: 'shutdown' };
+
+export type WorkerToMaster =
+  | Ack
+  | ({ readonly t: 'ready' } & WorkerLoad)
+  | ({ readonly t: 'load' } & WorkerLoad)
+  | { readonly t: 'park'; readonly id: number }
+  | { readonly t: 'fatal'; readonly code: string; readonly message: string };
+
+export type MasterToMonitor =
+  | Ack
+  /** `idleFor`: how long the connection has already been idle in its worker, in ms. */
+  | { readonly t: 'watch'; readonly id: number; readonly idleFor: number }
+  | { readonly t: 'shutdown' };
+
+export type MonitorToMaster =
+  | Ack
+  | { readonly t: 'ready' }
+  | { readonly t: 'parked'; readonly count: number }
+  | { readonly t: 'wake'; readonly id: number; readonly head: string };
+
+export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | MonitorToMaster;
+
+export function wrap<M>(m: M, seq?: number): Envelope<M> {
+  return seq === undefined ? { tag: TAG, v: PROTOCOL_VERSION, m } : { tag: TAG, v: PROTOCOL_VERSION, seq, m };
+}
+
+/** Runtime guard: is this one of ours (and of our version)? */
+export function isEnvelope(x: unknown): x is Envelope<{ t: string }> {
+  if (typeof x !== 'object' || x === null) return false;
+  const e = x as Partial<Envelope<unknown>>;
+  return (
+    e.tag === TAG &&
+    e.v === PROTOCOL_VERSION &&
+    typeof e.m === 'object' &&
+    e.m !== null &&
+    typeof (e.m as { t?: unknown }).t === 'string'
+  );
+}
+
+/** Compile-time exhaustiveness check for message switches. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(x)}`);
+}

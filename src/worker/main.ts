@@ -1,0 +1,52 @@
+import type http from 'node:http';
+import { readChildEnv, exitWithParent } from '../shared/child-env.js';
+import { RocketError } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import { loadApp } from './app-loader.js';
+import { fetchListener } from './fetch-adapter.js';
+import { interceptListen } from './listen-intercept.js';
+import { guardListener, guardServerEmit } from './request-guard.js';
+import { WorkerRuntime } from './worker.js';
+
+// Entry of a worker process: load the user's app, then serve what the master sends.
+const { id, config } = readChildEnv('worker');
+const log = createLogger('worker', config.logLevel, { worker: id });
+const runtime = new WorkerRuntime(config, log);
+
+exitWithParent(() => runtime.drain('master gone'));
+process.on('uncaughtException', (error) => {
+  // The app's state is unknown after this; the master starts a fresh worker.
+  log.fatal({ err: error }, 'uncaught exception in app: worker exits');
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  log.error({ err: reason }, 'unhandled promise rejection in app');
+});
+
+let claimed = false;
+const listened = new Promise<http.Server>((resolve) => {
+  interceptListen((server, callback) => {
+    if (claimed) return false;
+    claimed = true;
+    guardServerEmit(log, server);
+    runtime.attach(server, callback);
+    resolve(server);
+    return true;
+  });
+});
+
+try {
+  const app = await loadApp(config.app, listened, config.startTimeout);
+  if (app.kind !== 'server') {
+    const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
+    const { createServer } = await import('node:http');
+    runtime.attach(createServer(guardListener(log, listener)));
+  }
+  log.debug({ shape: app.kind }, 'app loaded');
+  runtime.ready();
+} catch (error) {
+  const e = error instanceof RocketError ? error : new RocketError('RC_ERR_APP_LOAD', String(error));
+  log.error({ code: e.code }, e.message);
+  runtime.fatal(e.code, e.message);
+  setImmediate(() => process.exit(1));
+}

@@ -1,0 +1,128 @@
+import http from 'node:http';
+import { Channel } from '../shared/channel.js';
+import type { ClusterConfig } from '../shared/config.js';
+import { DEFAULTS } from '../shared/defaults.js';
+import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/handles.js';
+import type { Logger } from '../shared/logger.js';
+import { assertNever, type MasterToWorker, type WorkerToMaster } from '../shared/protocol.js';
+import { logAccess } from './access-log.js';
+import { Connections } from './connections.js';
+import { advertiseKeepAlive, listenWithoutBinding } from './http-internals.js';
+
+/**
+ * The worker process at run time: one http.Server that never binds, fed the
+ * connections the master sends, returning idle ones to the master to park.
+ */
+export class WorkerRuntime {
+  readonly #config: ClusterConfig;
+  readonly #log: Logger;
+  readonly #channel: Channel<MasterToWorker, WorkerToMaster>;
+  readonly #connections: Connections;
+  #server: http.Server | null = null;
+  #loadScheduled = false;
+  #draining = false;
+
+  constructor(config: ClusterConfig, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
+    this.#connections = new Connections(config.parkAfter, {
+      park: (id, handle) => this.#park(id, handle),
+      change: () => this.#reportLoad(),
+    });
+  }
+
+  /**
+   * Takes the app's http.Server: applies the cluster's limits, hooks request
+   * tracking in front of the app's handlers, and "listens" without binding.
+   */
+  attach(server: http.Server, callback?: () => void): void {
+    const c = this.#config;
+    server.headersTimeout = c.headersTimeout;
+    server.requestTimeout = c.requestTimeout;
+    // Both are read when a connection arrives / when 'listening' fires, so assigning works.
+    const tunable = server as http.Server & { maxHeaderSize: number; connectionsCheckingInterval: number };
+    tunable.maxHeaderSize = c.maxHeaderSize;
+    tunable.connectionsCheckingInterval = c.timeoutCheckInterval;
+    // With parking on, idle time is ours to count (Node's own timer would close the socket).
+    server.keepAliveTimeout = c.parkAfter > 0 ? 0 : c.keepAliveTimeout;
+    server.prependListener('request', (req, res) => {
+      this.#connections.onRequest(req, res);
+      if (c.parkAfter > 0) advertiseKeepAlive(res, c.keepAliveTimeout);
+      if (c.accessLog) logAccess(this.#log, req, res);
+    });
+    if (callback) server.once('listening', callback);
+    const first = c.listen[0];
+    const shown = first?.kind === 'tcp' ? first : { host: '127.0.0.1', port: 0 };
+    listenWithoutBinding(server, shown, () => {});
+    this.#server = server;
+  }
+
+  /** Tells the master this worker can take connections. */
+  ready(): void {
+    this.#channel.post({ t: 'ready', active: this.#connections.active, served: this.#connections.served });
+  }
+
+  fatal(code: string, message: string): void {
+    this.#channel.post({ t: 'fatal', code, message });
+  }
+
+  /** Finish in-flight requests with `Connection: close`, close idle connections, then exit. */
+  drain(reason: string): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#log.info({ reason, connections: this.#connections.active }, 'draining');
+    this.#connections.drain();
+    this.#server?.close();
+    this.#exitIfDrained();
+  }
+
+  #receive(m: MasterToWorker, handle: NativeHandle | undefined): boolean {
+    switch (m.t) {
+      case 'conn':
+        return this.#serve(m.id, handle, m.head);
+      case 'shutdown':
+        this.drain('shutdown');
+        return true;
+      case 'ack':
+        return true;
+      default:
+        return assertNever(m);
+    }
+  }
+
+  #serve(id: number, handle: NativeHandle | undefined, head: string | undefined): boolean {
+    const server = this.#server;
+    if (!handle || !server) return false;
+    const socket = socketFromHandle(handle);
+    // Bytes the monitor read come first; the socket's own data cannot arrive before the next poll phase.
+    if (head !== undefined) socket.unshift(Buffer.from(head, 'base64'));
+    server.emit('connection', socket);
+    this.#connections.adopt(socket, id);
+    return true;
+  }
+
+  #park(id: number, handle: NativeHandle): void {
+    this.#channel.sendHandle({ t: 'park', id }, handle).then(
+      () => closeHandle(handle),
+      () => closeHandle(handle),
+    );
+  }
+
+  #reportLoad(): void {
+    if (this.#draining) this.#exitIfDrained();
+    if (this.#loadScheduled) return;
+    this.#loadScheduled = true;
+    setImmediate(() => {
+      this.#loadScheduled = false;
+      this.#channel.post({ t: 'load', active: this.#connections.active, served: this.#connections.served });
+    });
+  }
+
+  #exitIfDrained(): void {
+    if (this.#connections.active > 0) return;
+    this.#log.info({ served: this.#connections.served }, 'worker exiting');
+    // Let the last load report and log lines out before the process goes.
+    setImmediate(() => process.exit(0));
+  }
+}
