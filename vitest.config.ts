@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/setup-integration.ts'],
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 30_000,

@@ -19,6 +19,7 @@ interface StartArgs {
   maxHeaderSize?: number;
   shutdownTimeout?: number;
   startTimeout?: number;
+  timeoutCheckInterval?: number;
   admin?: string;
   accessLog?: boolean;
   logLevel?: string;
@@ -47,6 +48,7 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
         .option('max-header-size', int('bytes of request head, else 431', DEFAULTS.maxHeaderSize))
         .option('shutdown-timeout', int('ms a graceful stop may take before processes are killed', DEFAULTS.shutdownTimeout))
         .option('start-timeout', int('ms for workers to get ready (and for a script to call listen())', DEFAULTS.startTimeout))
+        .option('timeout-check-interval', int('ms between checks of headers/request timeouts; a 408 can be this late', DEFAULTS.timeoutCheckInterval))
         .option('admin', { type: 'string', describe: 'address for the admin listener (GET /status), for example 127.0.0.1:9090 [default: off]' })
         .option('access-log', { type: 'boolean', describe: 'one log line per request [default: true]' })
         .option('log-level', { type: 'string', describe: `trace, debug, info, warn, error, fatal or silent [default: ${DEFAULTS.logLevel}]` })
@@ -68,6 +70,6 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
 
 function pick(args: StartArgs): Partial<StartArgs> {
   const { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
-  const { maxHeaderSize, shutdownTimeout, startTimeout, admin, accessLog, logLevel } = args;
-  return { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, startTimeout, admin, accessLog, logLevel };
+  const { maxHeaderSize, shutdownTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
+  return { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
 }

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const PARK_AFTER = 150;
+
+interface Echo {
+  pid: number;
+  method: string;
+  url: string;
+  length: number;
+  sha256: string;
+}
+
+/** Resolves once the cluster has parked `n` connections in all (counted by the master). */
+async function parked(cluster: Cluster, n: number): Promise<void> {
+  await expect.poll(async () => (await cluster.status()).connections.parks, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(n);
+  await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(1);
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+
+describe('an idle keep-alive connection moves to the monitor and back without losing a byte', () => {
+  it('parks after park-after ms, and a request split into pieces across the park is served whole', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/first'));
+    await client.responses(1);
+    await parked(cluster, 1);
+    // The first piece wakes the socket in the monitor; the rest arrives while it travels back.
+    await client.write('GET /sec');
+    await client.write('ond HTTP/1.1\r\nHo');
+    await client.write('st: t\r\n\r\n');
+    const responses = await client.responses(2);
+    expect(responses.map((r) => (JSON.parse(r.body) as Echo).url)).toEqual(['/first', '/second']);
+    const status = await cluster.status();
+    expect(status.connections.wakes).toBeGreaterThanOrEqual(1);
+    client.close();
+  });
+
+  it('serves pipelined requests that arrive together right after a park, in order', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/warm'));
+    await client.responses(1);
+    await parked(cluster, 1);
+    await client.write(get('/a') + get('/b') + get('/c') + get('/d'));
+    const responses = await client.responses(5);
+    expect(responses.map((r) => (JSON.parse(r.body) as Echo).url)).toEqual(['/warm', '/a', '/b', '/c', '/d']);
+    client.close();
+  });
+
+  it('receives a large POST body sent after a park intact', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/warm'));
+    await client.responses(1);
+    await parked(cluster, 1);
+    const body = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 9)) & 0xff;
+    await client.write(Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+    const [, upload] = await client.responses(2, 20_000);
+    const echo = JSON.parse(upload!.body) as Echo;
+    expect(echo.length).toBe(body.length);
+    expect(echo.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    client.close();
+  });
+
+  it('does not park a connection while a request is only partly received', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/one') + 'GET /tw');
+    await client.responses(1);
+    // A control connection that goes idle later than the half-read one: once it
+    // is parked, the half-read one has been idle for longer than park-after.
+    const control = await RawClient.connect(cluster.port);
+    await control.write(get('/control'));
+    await control.responses(1);
+    await parked(cluster, 1);
+    expect((await cluster.status()).connections.parks).toBe(1);
+    await client.write('o HTTP/1.1\r\nHost: t\r\n\r\n');
+    const responses = await client.responses(2);
+    expect((JSON.parse(responses[1]!.body) as Echo).url).toBe('/two');
+    client.close();
+    control.close();
+  });
+});
