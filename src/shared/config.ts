@@ -104,6 +104,12 @@ export function resolveConfig(input: ConfigInput): ClusterConfig {
       `--park-after ${raw.parkAfter} must be below --keep-alive-timeout ${raw.keepAliveTimeout} (or 0 to never park), for example --park-after 1000 --keep-alive-timeout 5000`,
     );
   }
+  if (raw.requestTimeout > 0 && raw.headersTimeout > raw.requestTimeout) {
+    throw new RocketError(
+      'RC_ERR_CONFIG_INVALID',
+      `--headers-timeout ${raw.headersTimeout} must not exceed --request-timeout ${raw.requestTimeout} (or set --request-timeout 0)`,
+    );
+  }
   const { admin, listen, ...rest } = raw;
   return {
     ...rest,
