@@ -8,7 +8,6 @@ export const ERRORS = {
   RC_ERR_LISTEN_BIND: 'an address could not be bound',
   RC_ERR_APP_LOAD: 'the app module failed to load',
   RC_ERR_APP_SHAPE: 'the app module exports nothing rocket-cluster can serve',
-  RC_ERR_APP_NO_LISTEN: 'the app script never called listen()',
   RC_ERR_IPC_TIMEOUT: 'a peer process did not acknowledge a message in time',
   RC_ERR_IPC_CLOSED: 'the IPC channel closed before a message was acknowledged',
   RC_ERR_WORKER_START: 'a worker failed to start',

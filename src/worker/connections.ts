@@ -20,8 +20,8 @@ type TrackedSocket = net.Socket & { [kTracked]?: Tracked };
 export interface ConnectionEvents {
   /** The connection left this worker as a handle; the callee owns it. */
   park(id: number, handle: NativeHandle): void;
-  /** The number of connections held, or of requests served, changed. */
-  change(): void;
+  /** The number of connections held changed (`connections`), or only the number of requests served (`served`). */
+  change(what: 'connections' | 'served'): void;
 }
 
 /**
@@ -59,7 +59,7 @@ export class Connections {
     countMessages(socket, t);
     this.#all.add(t);
     socket.once('close', () => this.#forget(t));
-    this.#events.change();
+    this.#events.change('connections');
     // A connection that never sends a request is idle from the start.
     this.#maybeIdle(t);
   }
@@ -73,7 +73,7 @@ export class Connections {
     t.requests++;
     res.once('finish', () => {
       t.finished++;
-      this.#events.change();
+      this.#events.change('served');
       this.#maybeIdle(t);
     });
   }
@@ -146,6 +146,6 @@ export class Connections {
     if (t.timer) clearTimeout(t.timer);
     t.timer = null;
     this.#all.delete(t);
-    this.#events.change();
+    this.#events.change('connections');
   }
 }

@@ -9,6 +9,8 @@ import { logAccess } from './access-log.js';
 import { Connections } from './connections.js';
 import { advertiseKeepAlive, listenWithoutBinding } from './http-internals.js';
 
+const SERVED_REPORT_MS = 100;
+
 /**
  * The worker process at run time: one http.Server that never binds, fed the
  * connections the master sends, returning idle ones to the master to park.
@@ -20,6 +22,7 @@ export class WorkerRuntime {
   readonly #connections: Connections;
   #server: http.Server | null = null;
   #loadScheduled = false;
+  #servedTimer: NodeJS.Timeout | null = null;
   #draining = false;
 
   constructor(config: ClusterConfig, log: Logger) {
@@ -28,7 +31,7 @@ export class WorkerRuntime {
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
     this.#connections = new Connections(config.parkAfter, {
       park: (id, handle) => this.#park(id, handle),
-      change: () => this.#reportLoad(),
+      change: (what) => this.#reportLoad(what),
     });
   }
 
@@ -109,14 +112,31 @@ export class WorkerRuntime {
     );
   }
 
-  #reportLoad(): void {
+  /**
+   * The master schedules on the connection count, so a change there is sent
+   * within the event-loop turn (coalesced); a change in requests served only
+   * feeds /status, so under keep-alive load it is sent at most every 100 ms
+   * instead of once per turn.
+   */
+  #reportLoad(what: 'connections' | 'served'): void {
     if (this.#draining) this.#exitIfDrained();
+    if (what === 'served') {
+      this.#servedTimer ??= setTimeout(() => {
+        this.#servedTimer = null;
+        this.#postLoad();
+      }, SERVED_REPORT_MS);
+      return;
+    }
     if (this.#loadScheduled) return;
     this.#loadScheduled = true;
     setImmediate(() => {
       this.#loadScheduled = false;
-      this.#channel.post({ t: 'load', active: this.#connections.active, served: this.#connections.served });
+      this.#postLoad();
     });
+  }
+
+  #postLoad(): void {
+    this.#channel.post({ t: 'load', active: this.#connections.active, served: this.#connections.served });
   }
 
   #exitIfDrained(): void {
