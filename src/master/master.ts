@@ -1,8 +1,7 @@
 import type http from 'node:http';
-import type net from 'node:net';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
-import { closeHandle, takeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { startAdmin } from './admin.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
@@ -37,6 +36,8 @@ export class Master {
   #startup: { resolve: () => void; reject: (e: Error) => void } | null = null;
   #stopped: Promise<void> | null = null;
   #workersStopped = false;
+  /** Everything is being killed: nothing is restarted any more. */
+  #closing = false;
   #childrenGone: (() => void) | null = null;
 
   constructor(config: ClusterConfig, log: Logger) {
@@ -78,7 +79,7 @@ export class Master {
         this.#checkStarted();
       });
       this.#startup = null;
-      this.#listeners = await bindAll(this.#config.listen, (socket) => this.#onConnection(socket));
+      this.#listeners = await bindAll(this.#config.listen, (handle) => this.#onConnection(handle));
       if (this.#config.admin) {
         const admin = await startAdmin(this.#config.admin, () => this.status());
         this.#admin = admin.server;
@@ -122,11 +123,13 @@ export class Master {
 
   /** Kills every child at once (second signal, failed start, shutdown timeout). */
   async #forceStop(): Promise<void> {
+    this.#closing = true;
     this.#workersStopped = true;
     this.#pool.stop();
     this.#pool.kill();
     this.#monitor?.kill();
     for (const item of this.#queue.drain()) closeHandle(item.handle);
+    this.#admin?.close();
     await closeAll(this.#listeners);
   }
 
@@ -159,9 +162,7 @@ export class Master {
     };
   }
 
-  #onConnection(socket: net.Socket): void {
-    const handle = takeHandle(socket);
-    if (!handle) return;
+  #onConnection(handle: NativeHandle): void {
     this.#counters.accepted++;
     this.#enqueue({ id: ++this.#nextConnId, handle, since: Date.now() });
   }
@@ -194,7 +195,6 @@ export class Master {
         if (taken) {
           closeHandle(item.handle);
           this.#counters.dispatched++;
-          worker.active++; // until the worker's own count arrives
         } else {
           this.#queue.pushFront(item);
         }
@@ -228,12 +228,9 @@ export class Master {
     );
   }
 
+  /** The client has a request on the wire: it is served, or answered 503 if workers are already stopping. */
   #onWake(id: number, handle: NativeHandle, head: string): void {
     this.#counters.wakes++;
-    if (this.#state === 'stopping') {
-      closeHandle(handle);
-      return;
-    }
     this.#enqueue({ id, handle, head, since: Date.now() });
   }
 
@@ -242,7 +239,7 @@ export class Master {
       ready: () => this.#checkStarted(),
       wake: (id, handle, head) => this.#onWake(id, handle, head),
       exit: (monitor, code, signal) => {
-        if (this.#state === 'stopping') return this.#onChildExit();
+        if (this.#state === 'stopping' || this.#closing) return this.#onChildExit();
         this.#counters.parkedLost += monitor.parked;
         this.#log.error({ monitorPid: monitor.pid, code, signal, lostParked: monitor.parked }, 'monitor exited: starting a new one');
         if (this.#startup) return this.#startup.reject(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { NativeHandle } from '../shared/handles.js';
-import { assertNever, type MasterToWorker, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import type { WorkerSnapshot } from './scheduling.js';
 
@@ -17,13 +17,25 @@ export interface WorkerEvents {
 /** One worker process: serves connections the master sends it. */
 export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implements WorkerSnapshot {
   readonly #events: WorkerEvents;
-  /** Connections the worker holds, as it last reported. */
-  active = 0;
-  served = 0;
+  #reported: WorkerLoad = { active: 0, served: 0, received: 0 };
+  #sent = 0;
 
   constructor(id: number, config: ClusterConfig, events: WorkerEvents) {
     super('worker', id, config);
     this.#events = events;
+  }
+
+  /**
+   * Connections the worker holds: its last report plus those sent since that
+   * report was written. Exact whatever order acks and reports arrive in, so the
+   * worker need not report when it takes a connection, only when one leaves.
+   */
+  get active(): number {
+    return this.#reported.active + (this.#sent - this.#reported.received);
+  }
+
+  get served(): number {
+    return this.#reported.served;
   }
 
   /** Counts as capacity: said ready, not retiring. */
@@ -37,8 +49,10 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   /** Sends a connection; resolves true once the worker owns it. */
-  serve(id: number, handle: NativeHandle, head: string | undefined): Promise<boolean> {
-    return this.channel.sendHandle(head === undefined ? { t: 'conn', id } : { t: 'conn', id, head }, handle);
+  async serve(id: number, handle: NativeHandle, head: string | undefined): Promise<boolean> {
+    const taken = await this.channel.sendHandle(head === undefined ? { t: 'conn', id } : { t: 'conn', id, head }, handle);
+    if (taken) this.#sent++;
+    return taken;
   }
 
   protected override exited(code: number | null, signal: NodeJS.Signals | null): void {
@@ -52,14 +66,12 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   protected override receive(m: WorkerToMaster, handle: NativeHandle | undefined): boolean {
     switch (m.t) {
       case 'ready':
-        this.active = m.active;
-        this.served = m.served;
+        this.#reported = m;
         if (this.state === 'spawning') this.state = 'ready';
         this.#events.ready(this);
         return true;
       case 'load':
-        this.active = m.active;
-        this.served = m.served;
+        this.#reported = m;
         this.#events.load(this);
         return true;
       case 'park':

@@ -42,6 +42,8 @@ export interface WorkerLoad {
   readonly active: number;
   /** Requests served since the worker started. */
   readonly served: number;
+  /** Connections received from the master since the worker started. */
+  readonly received: number;
 }
 
 export type MasterToWorker =

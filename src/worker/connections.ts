@@ -8,6 +8,8 @@ interface Tracked extends MessageCounters {
   readonly socket: net.Socket;
   requests: number;
   finished: number;
+  /** Responses not finished yet, so that a drain can mark them `Connection: close`. */
+  readonly open: http.ServerResponse[];
   idleSince: number;
   bytesAtIdle: number;
   timer: NodeJS.Timeout | null;
@@ -20,7 +22,7 @@ type TrackedSocket = net.Socket & { [kTracked]?: Tracked };
 export interface ConnectionEvents {
   /** The connection left this worker as a handle; the callee owns it. */
   park(id: number, handle: NativeHandle): void;
-  /** The number of connections held changed (`connections`), or only the number of requests served (`served`). */
+  /** A connection left (`connections`), or only the number of requests served changed (`served`). */
   change(what: 'connections' | 'served'): void;
 }
 
@@ -37,6 +39,7 @@ export class Connections {
   readonly #events: ConnectionEvents;
   readonly #all = new Set<Tracked>();
   #served = 0;
+  #received = 0;
   #draining = false;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
@@ -52,14 +55,19 @@ export class Connections {
     return this.#served;
   }
 
+  /** Connections adopted since start; the master counts what it sent against this. */
+  get received(): number {
+    return this.#received;
+  }
+
   /** Tracks a socket the http server has just been given. */
   adopt(socket: net.Socket, id: number): void {
-    const t: Tracked = { id, socket, begun: 0, completed: 0, requests: 0, finished: 0, idleSince: 0, bytesAtIdle: 0, timer: null, gone: false };
+    const t: Tracked = { id, socket, begun: 0, completed: 0, requests: 0, finished: 0, open: [], idleSince: 0, bytesAtIdle: 0, timer: null, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
     countMessages(socket, t);
     this.#all.add(t);
+    this.#received++;
     socket.once('close', () => this.#forget(t));
-    this.#events.change('connections');
     // A connection that never sends a request is idle from the start.
     this.#maybeIdle(t);
   }
@@ -71,8 +79,10 @@ export class Connections {
     if (this.#draining) res.shouldKeepAlive = false;
     if (!t) return;
     t.requests++;
+    t.open.push(res);
     res.once('finish', () => {
       t.finished++;
+      t.open.splice(t.open.indexOf(res), 1);
       this.#events.change('served');
       this.#maybeIdle(t);
     });
@@ -84,7 +94,11 @@ export class Connections {
    */
   drain(): void {
     this.#draining = true;
-    for (const t of this.#all) if (this.#isIdle(t)) t.socket.destroy();
+    for (const t of this.#all) {
+      if (this.#isIdle(t)) t.socket.destroy();
+      // In flight already: tell the client not to send another request on this connection.
+      else for (const res of t.open) if (!res.headersSent) res.shouldKeepAlive = false;
+    }
   }
 
   #isIdle(t: Tracked): boolean {

@@ -63,7 +63,7 @@ export class WorkerRuntime {
 
   /** Tells the master this worker can take connections. */
   ready(): void {
-    this.#channel.post({ t: 'ready', active: this.#connections.active, served: this.#connections.served });
+    this.#channel.post({ t: 'ready', ...this.#load() });
   }
 
   fatal(code: string, message: string): void {
@@ -136,7 +136,12 @@ export class WorkerRuntime {
   }
 
   #postLoad(): void {
-    this.#channel.post({ t: 'load', active: this.#connections.active, served: this.#connections.served });
+    this.#channel.post({ t: 'load', ...this.#load() });
+  }
+
+  #load(): { active: number; served: number; received: number } {
+    const c = this.#connections;
+    return { active: c.active, served: c.served, received: c.received };
   }
 
   #exitIfDrained(): void {

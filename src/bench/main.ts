@@ -1,0 +1,124 @@
+// `npm run bench`: rocket-cluster against node:cluster and a single process,
+// then the cost of parking. Not a test; see docs/BENCHMARKS.md.
+import os from 'node:os';
+import path from 'node:path';
+import type { StatusReport } from '../master/status.js';
+import { getStatus } from './admin-client.js';
+import { stopAll } from './children.js';
+import { pickGenerator } from './load/generator.js';
+import { parseOptions, usage, type BenchOptions } from './options.js';
+import { measureParkLatency } from './park-latency.js';
+import { measureParkMemory } from './park-memory.js';
+import { print, progress, renderMarkdown, writeJson } from './report.js';
+import type { BenchResults } from './results.js';
+import { ROOT, startNodeCluster, startRocket, startSingle, type Server } from './servers.js';
+import { summarize } from './summary.js';
+import { measureThroughput } from './throughput.js';
+
+const opts = parseOptions(process.argv.slice(2), process.env);
+if (opts === null) {
+  print(usage());
+} else {
+  process.exitCode = await run(opts);
+}
+
+async function run(o: BenchOptions): Promise<number> {
+  const gen = pickGenerator(o.generator);
+  const cpus = os.cpus();
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus: os.availableParallelism(), cpuModel: cpus[0]?.model.trim() ?? 'unknown', os: `${os.type()} ${os.release()}` },
+    generator: gen.name,
+    options: { ...o, only: [...o.only] },
+    failures: [],
+    serverProblems: [],
+  };
+  // Ctrl-C must not leave servers behind: stop them by pid, then exit.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    progress(`${sig}: stopping servers`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  progress(`load generator: ${gen.name}; results go to ${o.out}`);
+  try {
+    if (o.only.has('throughput')) await throughputPart(o, gen, results);
+    if (o.only.has('park-latency') || o.only.has('park-memory')) await parkPart(o, results);
+  } finally {
+    await stopAll();
+  }
+  print(renderMarkdown(results));
+  const out = path.resolve(ROOT, o.out);
+  writeJson(out, results);
+  progress(`raw results: ${out}`);
+  return results.failures.length > 0 ? 1 : 0;
+}
+
+async function throughputPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
+  const servers: Server[] = [];
+  try {
+    // Order within each round; the same order every round.
+    for (const start of [startRocket, startNodeCluster, startSingle]) {
+      const s = await start();
+      servers.push(s);
+      progress(`${s.name} listening on ${s.url} (pid ${s.process.pid})`);
+    }
+    const t = await measureThroughput(servers, gen, o, progress);
+    results.throughput = { ...t, summary: summarize(t.measurements) };
+    const rocket = servers.find((s) => s.adminUrl !== undefined);
+    if (rocket?.adminUrl) results.rocketStatusAfterThroughput = await getStatus(rocket.adminUrl);
+  } catch (e) {
+    fail(results, 'throughput', e);
+  } finally {
+    collectProblems(servers, results);
+    await Promise.all(servers.map((s) => s.process.stop()));
+  }
+}
+
+async function parkPart(o: BenchOptions, results: BenchResults): Promise<void> {
+  let server: Server | undefined;
+  try {
+    // Parks quickly (but not between a response and the next hot request),
+    // and keeps parked sockets far longer than the measurement takes.
+    server = await startRocket(['--park-after', '500', '--keep-alive-timeout', '600000', '--max-parked', String(o.parkSockets + 1000)]);
+    progress(`rocket-cluster for park measurements on ${server.url}`);
+    if (o.only.has('park-latency')) {
+      progress(`park latency: ${o.parkSamples} samples`);
+      try {
+        results.parkLatency = await measureParkLatency(server, o.parkSamples);
+      } catch (e) {
+        fail(results, 'park latency', e);
+      }
+    }
+    if (o.only.has('park-memory')) {
+      progress(`park memory: ${o.parkSockets} sockets`);
+      try {
+        results.parkMemory = await measureParkMemory(server, o.parkSockets);
+      } catch (e) {
+        fail(results, 'park memory', e);
+      }
+    }
+    const st: StatusReport = await getStatus(server.adminUrl!);
+    progress(`park server status: parked ${JSON.stringify(st.parked)}, connections ${JSON.stringify(st.connections)}, restarts ${st.restarts}`);
+  } catch (e) {
+    fail(results, 'park measurements', e);
+  } finally {
+    if (server) {
+      collectProblems([server], results, ' (park measurements)');
+      await server.process.stop();
+    }
+  }
+}
+
+function fail(results: BenchResults, part: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  results.failures.push({ part, message });
+  progress(`${part} failed: ${message}`);
+}
+
+function collectProblems(servers: readonly Server[], results: BenchResults, suffix = ''): void {
+  for (const s of servers) {
+    const lines = [...s.process.problems, ...s.process.otherOutput];
+    if (lines.length > 0) results.serverProblems.push({ server: s.name + suffix, lines });
+  }
+}

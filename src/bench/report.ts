@@ -1,0 +1,72 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchResults } from './results.js';
+import { BASELINE, TARGETS, type SummaryRow } from './summary.js';
+
+// The bench's only writer to the terminal: progress on stderr, so that stdout
+// carries just the markdown report and can be pasted or redirected as is.
+
+export function progress(text: string): void {
+  process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${text}\n`);
+}
+
+export function print(text: string): void {
+  process.stdout.write(text);
+}
+
+export function writeJson(file: string, results: BenchResults): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+const f = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
+const x = (v: number | null): string => (v === null ? '—' : `${v.toFixed(2)}×`);
+const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
+
+/** The results as markdown: throughput table, targets, park numbers, failures. */
+export function renderMarkdown(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`# rocket-cluster benchmark — ${r.date}`, '');
+  out.push(`Node ${r.node}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.os}; load generator ${r.generator} on the same machine.`, '');
+  if (r.throughput) {
+    const o = r.options;
+    out.push(`## Throughput — medians of ${o.rounds} rounds, ${o.duration} s each, ${o.connections} connections${r.generator === 'wrk' ? `, ${o.threads} wrk threads` : ''}`, '');
+    out.push('| workload | server | req/s | vs node:cluster | p50 ms | p99 ms | server CPU µs/req | CPU/req vs node:cluster | errors | non-2xx |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of r.throughput.summary) {
+      out.push(`| ${s.workload} | ${s.server} | ${f(s.rps)} | ${x(s.rpsRatio)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.cpuUsPerRequest, 1)} | ${x(s.cpuEfficiencyRatio)} | ${s.errors} | ${s.non2xx} |`);
+    }
+    for (const s of r.throughput.skipped) out.push('', `Skipped ${s.workload}: ${s.reason}.`);
+    out.push('', `"CPU/req vs node:cluster" above 1× means fewer server CPU-µs per request than ${BASELINE} (all processes of each server summed).`, '');
+    out.push(...targetLines(r.throughput.summary, r.parkMemory?.bytesPerSocket), '');
+  }
+  if (r.parkLatency) {
+    const p = r.parkLatency;
+    out.push(`## Park → unpark latency — ${p.samples} samples on one keep-alive connection`, '');
+    out.push('| request | median ms | p90 ms |', '|---|---:|---:|');
+    out.push(`| on a hot connection (in its worker) | ${f(p.hotMs.median, 3)} | ${f(p.hotMs.p90, 3)} |`);
+    out.push(`| on a parked connection (monitor → master → worker) | ${f(p.parkedMs.median, 3)} | ${f(p.parkedMs.p90, 3)} |`);
+    out.push('', `A park → unpark round trip adds ${f(p.addedMedianMs, 3)} ms (difference of medians).`, '');
+  }
+  if (r.parkMemory) {
+    const m = r.parkMemory;
+    const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
+    out.push('## Memory per parked socket', '');
+    out.push(`${m.parked} idle sockets parked: monitor (pid ${m.monitorPid}) RSS ${mb(m.rssBeforeBytes)} MB → ${mb(m.rssAfterBytes)} MB, **${f(m.bytesPerSocket)} bytes per socket** (target ≤ ${TARGETS.parkedSocketBytes}: ${verdict(m.bytesPerSocket <= TARGETS.parkedSocketBytes)}).`, '');
+  }
+  for (const fl of r.failures) out.push(`**${fl.part} failed:** ${fl.message}`, '');
+  for (const p of r.serverProblems) out.push(`**${p.server} logged ${p.lines.length} warning/error line(s)**; see .bench/results.json.`, '');
+  return `${out.join('\n')}\n`;
+}
+
+function targetLines(summary: readonly SummaryRow[], bytesPerSocket: number | undefined): string[] {
+  const ratio = (w: string): number | null => summary.find((s) => s.workload === w && s.server === 'rocket-cluster')?.rpsRatio ?? null;
+  const ka = ratio('keep-alive');
+  const close = ratio('close');
+  const lines = ['Targets (rocket-cluster vs node:cluster, req/s):'];
+  lines.push(`- keep-alive ≥ ${TARGETS.keepAliveRatio}×: ${x(ka)} — ${ka === null ? 'not measured' : verdict(ka >= TARGETS.keepAliveRatio)}`);
+  const closeNote = close !== null && close < TARGETS.closeShortfall ? ` (below ${TARGETS.closeShortfall}×: a shortfall to explain with a profile)` : '';
+  lines.push(`- Connection: close ≥ ${TARGETS.closeRatio}×: ${x(close)} — ${close === null ? 'not measured' : verdict(close >= TARGETS.closeRatio)}${closeNote}`);
+  if (bytesPerSocket !== undefined) lines.push(`- parked socket ≤ ${TARGETS.parkedSocketBytes} B: ${f(bytesPerSocket)} B — ${verdict(bytesPerSocket <= TARGETS.parkedSocketBytes)}`);
+  return lines;
+}

@@ -1,0 +1,25 @@
+import type { StatusReport } from '../master/status.js';
+import type { LogLine } from './children.js';
+import type { BenchOptions } from './options.js';
+import type { ParkLatencyResult } from './park-latency.js';
+import type { ParkMemoryResult } from './park-memory.js';
+import type { SummaryRow } from './summary.js';
+import type { ThroughputResult } from './throughput.js';
+
+/** Everything one run measured; written verbatim to .bench/results.json. */
+export interface BenchResults {
+  readonly date: string;
+  readonly node: string;
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly os: string };
+  readonly generator: string;
+  readonly options: Omit<BenchOptions, 'only'> & { readonly only: string[] };
+  throughput?: ThroughputResult & { readonly summary: SummaryRow[] };
+  /** rocket-cluster's /status after the throughput rounds: rejected, lost, restarts. */
+  rocketStatusAfterThroughput?: StatusReport;
+  parkLatency?: ParkLatencyResult;
+  parkMemory?: ParkMemoryResult;
+  /** A part that failed; the others still ran. */
+  readonly failures: { part: string; message: string }[];
+  /** Warn-or-worse log lines and stray output of each server, as evidence. */
+  readonly serverProblems: { server: string; lines: (LogLine | string)[] }[];
+}

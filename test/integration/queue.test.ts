@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, startCluster } from '../helpers/cluster.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+interface Echo {
+  pid: number;
+  url: string;
+  length: number;
+}
+
+describe('the bounded queue', () => {
+  it('holds a connection while every worker is full, answers 503 + Retry-After when the queue is full, then serves the queued one', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1']);
+    const clients: RawClient[] = [];
+    try {
+      // The one worker slot is held by a request whose body the test sends later:
+      // the echo app reads the body before answering, so no timer decides when it ends.
+      const holder = await RawClient.connect(cluster.port);
+      clients.push(holder);
+      await holder.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nConnection: close\r\n\r\n');
+      // At least 1, not exactly: the master may count it twice (see the regression test below).
+      await expect.poll(async () => (await cluster.status()).workers[0]?.connections, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(1);
+
+      // The second connection waits in the queue, its request already sent.
+      const queued = await RawClient.connect(cluster.port);
+      clients.push(queued);
+      await queued.write('GET /queued HTTP/1.1\r\nHost: t\r\n\r\n');
+      await expect.poll(async () => (await cluster.status()).queue.depth, { timeout: 10_000, interval: 25 }).toBe(1);
+
+      // The third finds the queue full.
+      const refused = await RawClient.connect(cluster.port);
+      clients.push(refused);
+      await refused.write('GET /refused HTTP/1.1\r\nHost: t\r\n\r\n');
+      const [busy] = await refused.responses(1);
+      expect(busy?.status).toBe(503);
+      expect(busy?.headers['retry-after']).toBe('1');
+      expect(busy?.headers.connection).toBe('close');
+      await refused.closedByServer();
+
+      let status = await cluster.status();
+      expect(status.queue.rejected).toBe(1);
+      expect(status.queue.depth).toBe(1);
+      expect(queued.text).toBe(''); // still waiting, not answered
+
+      // Finishing the held request frees the slot: the queued connection is served.
+      await holder.write('done');
+      const [held] = await holder.responses(1);
+      expect(held?.status).toBe(200);
+      expect(JSON.parse(held!.body)).toMatchObject({ url: '/held', length: 4 });
+      await holder.closedByServer();
+
+      const [served] = await queued.responses(1);
+      expect(served?.status).toBe(200);
+      expect((JSON.parse(served!.body) as Echo).url).toBe('/queued');
+
+      status = await cluster.status();
+      expect(status.queue.depth).toBe(0);
+      expect(status.queue.rejected).toBe(1);
+      expect(status.connections.accepted).toBe(3);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+
+  it('an idle keep-alive connection does not hold a full worker: once it is parked, the queued connection is served, and it comes back itself', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--park-after', '100']);
+    const clients: RawClient[] = [];
+    try {
+      const first = await RawClient.connect(cluster.port);
+      clients.push(first);
+      await first.write('GET /first HTTP/1.1\r\nHost: t\r\n\r\n');
+      await first.responses(1);
+
+      // Sent at once; it may wait in the queue until `first` is parked, never longer.
+      const second = await RawClient.connect(cluster.port);
+      clients.push(second);
+      await second.write('GET /second HTTP/1.1\r\nHost: t\r\n\r\n');
+      const [res] = await second.responses(1);
+      expect((JSON.parse(res!.body) as Echo).url).toBe('/second');
+      expect(first.closed).toBe(false);
+
+      // Now `first` wakes in the monitor and waits until `second` is parked in turn.
+      await first.write('GET /again HTTP/1.1\r\nHost: t\r\n\r\n');
+      const [, again] = await first.responses(2);
+      expect((JSON.parse(again!.body) as Echo).url).toBe('/again');
+      const status = await cluster.status();
+      expect(status.queue.rejected).toBe(0);
+      expect(status.connections.parks).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+
+  // Regression: when a worker acknowledges a handle, the master adds 1 to its
+  // connection count in a promise continuation (master.ts #dispatch). The
+  // worker posts its own count right after the ack; when both arrive in one IPC
+  // read, Node emits both messages (nextTicks) before the continuation runs, so
+  // the +1 lands on top of the true count and stays until the worker's next
+  // report. Seen most on the first connection after start; intermittent.
+  it('a worker under its --worker-connections cap takes the next connection, and /status counts each connection once', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '0']);
+    const clients: RawClient[] = [];
+    try {
+      // The first connection holds one of the two slots with a request whose body is still to come.
+      const held = await RawClient.connect(cluster.port);
+      clients.push(held);
+      await held.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n');
+      await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
+
+      // The second slot is free: the next connection must be served now, not after the first ends.
+      const next = await RawClient.connect(cluster.port);
+      clients.push(next);
+      await next.write('GET /next HTTP/1.1\r\nHost: t\r\n\r\n');
+      const [res] = await next.responses(1);
+      expect(res?.status).toBe(200);
+      expect(held.text).toBe('');
+      await expect.poll(async () => (await cluster.status()).workers[0]?.connections, { timeout: 10_000, interval: 25 }).toBe(2);
+
+      await held.write('done');
+      const [done] = await held.responses(1);
+      expect(done?.status).toBe(200);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
