@@ -7,15 +7,29 @@ export interface ParkedEvents {
   change(count: number): void;
 }
 
+interface Parked {
+  readonly id: number;
+  readonly deadline: number;
+}
+
+const kParked = Symbol('rocket-cluster.parked');
+type ParkedSocket = net.Socket & { [kParked]?: ParkedSockets };
+
 /**
  * The idle keep-alive sockets this process holds. Each is read until its first
  * chunk: then reading stops and the socket leaves with that chunk. One that stays
  * idle past its keep-alive time, or whose client closes, is closed and forgotten.
+ *
+ * Memory per socket is the point here (thousands may be parked): listeners are
+ * shared functions rather than closures, and there is no timer per socket. Every
+ * socket arrives with the same remaining idle time, so deadlines are in arrival
+ * order; one timer walks the insertion-ordered map from the oldest.
  */
 export class ParkedSockets {
   readonly #events: ParkedEvents;
-  readonly #sockets = new Set<net.Socket>();
+  readonly #sockets = new Map<net.Socket, Parked>();
   readonly #capacity: number;
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(capacity: number, events: ParkedEvents) {
     this.#capacity = capacity;
@@ -29,26 +43,64 @@ export class ParkedSockets {
   /** Takes a socket to watch; false (handle not taken) when full. */
   watch(id: number, handle: NativeHandle, idleMs: number): boolean {
     if (this.#sockets.size >= this.#capacity) return false;
-    const socket = socketFromHandle(handle);
-    this.#sockets.add(socket);
-    socket.setTimeout(Math.max(1, idleMs), () => socket.destroy());
-    socket.once('data', (head: Buffer) => {
-      this.#sockets.delete(socket);
-      const taken = takeHandle(socket);
-      if (taken) this.#events.wake(id, taken, head);
-      this.#events.change(this.#sockets.size);
-    });
-    socket.once('end', () => socket.destroy());
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => {
-      if (this.#sockets.delete(socket)) this.#events.change(this.#sockets.size);
-    });
+    const socket = socketFromHandle(handle) as ParkedSocket;
+    socket[kParked] = this;
+    this.#sockets.set(socket, { id, deadline: Date.now() + Math.max(1, idleMs) });
+    socket.once('data', onData);
+    socket.once('end', destroy);
+    socket.on('error', destroy);
+    socket.once('close', onClose);
+    this.#schedule();
     this.#events.change(this.#sockets.size);
     return true;
   }
 
   closeAll(): void {
-    for (const s of this.#sockets) s.destroy();
+    for (const s of this.#sockets.keys()) s.destroy();
+  }
+
+  /** First chunk from a parked client: stop reading and hand the socket back with the chunk. */
+  onData(socket: net.Socket, head: Buffer): void {
+    const parked = this.#sockets.get(socket);
+    this.#sockets.delete(socket);
+    const handle = takeHandle(socket);
+    if (parked && handle) this.#events.wake(parked.id, handle, head);
+    this.#events.change(this.#sockets.size);
+  }
+
+  onClose(socket: net.Socket): void {
+    if (this.#sockets.delete(socket)) this.#events.change(this.#sockets.size);
+  }
+
+  #schedule(): void {
+    if (this.#sweep !== null) return;
+    const oldest = this.#sockets.values().next();
+    if (oldest.done) return;
+    this.#sweep = setTimeout(() => this.#expire(), Math.max(1, oldest.value.deadline - Date.now()));
+  }
+
+  #expire(): void {
+    this.#sweep = null;
+    const now = Date.now();
+    const before = this.#sockets.size;
+    for (const [socket, parked] of this.#sockets) {
+      if (parked.deadline > now) break;
+      this.#sockets.delete(socket);
+      socket.destroy();
+    }
+    if (this.#sockets.size !== before) this.#events.change(this.#sockets.size);
+    this.#schedule();
   }
 }
 
+function onData(this: ParkedSocket, head: Buffer): void {
+  this[kParked]?.onData(this, head);
+}
+
+function onClose(this: ParkedSocket): void {
+  this[kParked]?.onClose(this);
+}
+
+function destroy(this: net.Socket): void {
+  this.destroy();
+}

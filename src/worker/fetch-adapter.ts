@@ -40,7 +40,9 @@ export function fetchListener(app: FetchApp): (req: http.IncomingMessage, res: h
     });
     const cookies = response.headers.getSetCookie();
     if (cookies.length > 0) outHeaders['set-cookie'] = cookies;
-    res.writeHead(response.status, response.statusText, outHeaders);
+    // An empty statusText (the usual case) means Node's standard reason phrase.
+    if (response.statusText) res.statusMessage = response.statusText;
+    res.writeHead(response.status, outHeaders);
     if (response.body === null || req.method === 'HEAD') {
       res.end();
       return;

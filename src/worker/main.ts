@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { readChildEnv, exitWithParent } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, flushLogs } from '../shared/logger.js';
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
 import { interceptListen } from './listen-intercept.js';
@@ -9,6 +9,7 @@ import { guardListener, guardServerEmit } from './request-guard.js';
 import { WorkerRuntime } from './worker.js';
 
 // Entry of a worker process: load the user's app, then serve what the master sends.
+const START_MARGIN_MS = 250;
 const { id, config } = readChildEnv('worker');
 const log = createLogger('worker', config.logLevel, { worker: id });
 const runtime = new WorkerRuntime(config, log);
@@ -35,8 +36,12 @@ const listened = new Promise<http.Server>((resolve) => {
   });
 });
 
+// The master's start timer began before this process existed; answering a bit
+// before it fires lets the operator see why (RC_ERR_APP_SHAPE), not just a timeout.
+const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - START_MARGIN_MS);
+
 try {
-  const app = await loadApp(config.app, listened, config.startTimeout);
+  const app = await loadApp(config.app, listened, listenWait);
   if (app.kind !== 'server') {
     const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
     const { createServer } = await import('node:http');
@@ -47,6 +52,7 @@ try {
 } catch (error) {
   const e = error instanceof RocketError ? error : new RocketError('RC_ERR_APP_LOAD', String(error));
   log.error({ code: e.code }, e.message);
+  flushLogs(); // the master may kill this process as soon as it reads the next message
   runtime.fatal(e.code, e.message);
   setImmediate(() => process.exit(1));
 }
