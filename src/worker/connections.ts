@@ -10,9 +10,9 @@ interface Tracked extends MessageCounters {
   finished: number;
   /** Responses not finished yet, so that a drain can mark them `Connection: close`. */
   readonly open: http.ServerResponse[];
-  idleSince: number;
+  /** Sweep tick at which the connection was last seen going idle; -1 while busy. */
+  idleTick: number;
   bytesAtIdle: number;
-  timer: NodeJS.Timeout | null;
   gone: boolean;
 }
 
@@ -26,9 +26,14 @@ export interface ConnectionEvents {
   change(what: 'connections' | 'served'): void;
 }
 
+/** Sweeps per park-after period: a connection parks after 1 to 1.5 times park-after of idleness. */
+const SWEEPS_PER_PARK = 2;
+
 /**
  * The worker's connections: counts them, sees when one sits idle between
  * requests, and after `parkAfter` ms hands it back instead of holding it.
+ * Idleness is found by one periodic sweep, not a timer per connection, so a
+ * request costs no timer work (it matters most for one-request connections).
  * Idle means all of: every message begun has completed (no byte of a next
  * request has been read), every request has its response finished, nothing is
  * left to write, no byte arrived since the idle period began, and the socket
@@ -40,11 +45,13 @@ export class Connections {
   readonly #all = new Set<Tracked>();
   #served = 0;
   #received = 0;
+  #tick = 0;
   #draining = false;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
     this.#parkAfter = parkAfter;
     this.#events = events;
+    if (parkAfter > 0) setInterval(() => this.#sweep(), Math.max(1, parkAfter / SWEEPS_PER_PARK)).unref();
   }
 
   get active(): number {
@@ -62,7 +69,7 @@ export class Connections {
 
   /** Tracks a socket the http server has just been given. */
   adopt(socket: net.Socket, id: number): void {
-    const t: Tracked = { id, socket, begun: 0, completed: 0, requests: 0, finished: 0, open: [], idleSince: 0, bytesAtIdle: 0, timer: null, gone: false };
+    const t: Tracked = { id, socket, begun: 0, completed: 0, requests: 0, finished: 0, open: [], idleTick: -1, bytesAtIdle: 0, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
     countMessages(socket, t);
     this.#all.add(t);
@@ -122,26 +129,23 @@ export class Connections {
       t.socket.destroy();
       return;
     }
-    if (this.#parkAfter === 0) return;
-    t.idleSince = performance.now();
+    t.idleTick = this.#tick;
     t.bytesAtIdle = t.socket.bytesRead;
-    // One timer per connection, pushed back on each idle start: no allocation per request.
-    if (t.timer === null) t.timer = setTimeout(() => this.#onIdleTimer(t), this.#parkAfter);
-    else t.timer.refresh();
   }
 
-  #onIdleTimer(t: Tracked): void {
-    if (!this.#isIdle(t)) return; // busy again; its next finished response re-arms
-    if (t.socket.bytesRead !== t.bytesAtIdle) {
-      // Bytes arrived that began no message (stray CRLF between requests): idle starts again.
-      this.#maybeIdle(t);
-      return;
+  /** Parks every connection that has been idle for at least `parkAfter` ms. */
+  #sweep(): void {
+    const tick = ++this.#tick;
+    for (const t of this.#all) {
+      if (t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;
+      if (!this.#isIdle(t)) {
+        t.idleTick = -1; // busy again; its next finished response marks it idle
+      } else if (t.socket.bytesRead !== t.bytesAtIdle) {
+        this.#maybeIdle(t); // bytes that began no message (a stray CRLF): idle starts again
+      } else {
+        this.#park(t);
+      }
     }
-    if (performance.now() - t.idleSince < this.#parkAfter - 1) {
-      t.timer?.refresh(); // fired early by timer coarseness
-      return;
-    }
-    this.#park(t);
   }
 
   #park(t: Tracked): void {
@@ -157,8 +161,6 @@ export class Connections {
   #forget(t: Tracked): void {
     if (t.gone) return;
     t.gone = true;
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = null;
     this.#all.delete(t);
     this.#events.change('connections');
   }

@@ -4,12 +4,13 @@ import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
-import { assertNever, type MasterToWorker, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
 import { Connections } from './connections.js';
 import { advertiseKeepAlive, listenWithoutBinding } from './http-internals.js';
 
-const SERVED_REPORT_MS = 100;
+const REPORT_MS = 20;
+const NEAR_CAP = 0.9;
 
 /**
  * The worker process at run time: one http.Server that never binds, fed the
@@ -22,7 +23,8 @@ export class WorkerRuntime {
   readonly #connections: Connections;
   #server: http.Server | null = null;
   #loadScheduled = false;
-  #servedTimer: NodeJS.Timeout | null = null;
+  #reportTimer: NodeJS.Timeout | null = null;
+  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0 };
   #draining = false;
 
   constructor(config: ClusterConfig, log: Logger) {
@@ -113,33 +115,34 @@ export class WorkerRuntime {
   }
 
   /**
-   * The master schedules on the connection count, so a change there is sent
-   * within the event-loop turn (coalesced); a change in requests served only
-   * feeds /status, so under keep-alive load it is sent at most every 100 ms
-   * instead of once per turn.
+   * The master counts connections it sends, so only departures need reporting,
+   * and not at once: a stale count only makes this worker look busier to the
+   * least-loaded choice. They are batched over REPORT_MS, except when this
+   * worker was last reported near its cap, where the master may be holding
+   * connections back for want of room here.
    */
   #reportLoad(what: 'connections' | 'served'): void {
     if (this.#draining) this.#exitIfDrained();
-    if (what === 'served') {
-      this.#servedTimer ??= setTimeout(() => {
-        this.#servedTimer = null;
-        this.#postLoad();
-      }, SERVED_REPORT_MS);
+    const nearCap = what === 'connections' && this.#lastReported.active >= this.#config.workerConnections * NEAR_CAP;
+    if (nearCap) {
+      if (!this.#loadScheduled) {
+        this.#loadScheduled = true;
+        setImmediate(() => this.#postLoad());
+      }
       return;
     }
-    if (this.#loadScheduled) return;
-    this.#loadScheduled = true;
-    setImmediate(() => {
-      this.#loadScheduled = false;
-      this.#postLoad();
-    });
+    this.#reportTimer ??= setTimeout(() => this.#postLoad(), REPORT_MS);
   }
 
   #postLoad(): void {
-    this.#channel.post({ t: 'load', ...this.#load() });
+    this.#loadScheduled = false;
+    if (this.#reportTimer) clearTimeout(this.#reportTimer);
+    this.#reportTimer = null;
+    this.#lastReported = this.#load();
+    this.#channel.post({ t: 'load', ...this.#lastReported });
   }
 
-  #load(): { active: number; served: number; received: number } {
+  #load(): WorkerLoad {
     const c = this.#connections;
     return { active: c.active, served: c.served, received: c.received };
   }
