@@ -46,10 +46,11 @@ export class ParkedSockets {
     const socket = socketFromHandle(handle) as ParkedSocket;
     socket[kParked] = this;
     this.#sockets.set(socket, { id, deadline: Date.now() + Math.max(1, idleMs) });
-    socket.once('data', onData);
-    socket.once('end', destroy);
+    // Plain `on`, not `once`: the handlers are idempotent, and `once` would allocate a wrapper per socket.
+    socket.on('data', onData);
+    socket.on('end', destroy);
     socket.on('error', destroy);
-    socket.once('close', onClose);
+    socket.on('close', onClose);
     this.#schedule();
     this.#events.change(this.#sockets.size);
     return true;
