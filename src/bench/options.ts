@@ -32,7 +32,7 @@ const SPEC = {
   threads: { env: 'BENCH_THREADS', def: '2', help: 'wrk threads (autocannon: ignored)' },
   generator: { env: 'BENCH_GENERATOR', def: 'auto', help: 'auto, wrk or autocannon' },
   'park-samples': { env: 'BENCH_PARK_SAMPLES', def: '20', help: 'park->unpark round trips timed' },
-  'park-sockets': { env: 'BENCH_PARK_SOCKETS', def: '2000', help: 'idle sockets parked for the memory measurement' },
+  'park-sockets': { env: 'BENCH_PARK_SOCKETS', def: '6000', help: 'idle sockets parked for the memory measurement (fixed costs of the monitor weigh less with more)' },
   only: { env: 'BENCH_ONLY', def: PARTS.join(','), help: `comma-separated subset of ${PARTS.join(', ')}` },
   out: { env: 'BENCH_OUT', def: '.bench/results.json', help: 'where the raw results go' },
 } as const;
