@@ -47,11 +47,16 @@ const channel = new Channel<MasterToMonitor, MonitorToMaster>(
   { ackTimeout: DEFAULTS.ackTimeout },
 );
 
+let stopping = false;
+
 function stop(reason: string): void {
+  if (stopping) return;
+  stopping = true;
   log.info({ reason, parked: parked.size }, 'monitor exiting');
   parked.closeAll();
   setImmediate(() => process.exit(0));
 }
 
 exitWithParent(() => stop('master gone'));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 channel.post({ t: 'ready' });
