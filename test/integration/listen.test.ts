@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
-import { RawClient } from '../helpers/raw-client.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocket-listen-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
