@@ -1,15 +1,17 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
-import { countMessages, detachFromHttp, hasParser, pendingWrite, type MessageCounters } from './http-internals.js';
+import { detachFromHttp, hasParser, pendingWrite } from './http-internals.js';
 
-interface Tracked extends MessageCounters {
+interface Tracked {
   readonly id: number;
   readonly socket: net.Socket;
   requests: number;
   finished: number;
   /** Responses not finished yet, so that a drain can mark them `Connection: close`. */
   readonly open: http.ServerResponse[];
+  /** Bytes replayed into the parser before the socket's own (read by the monitor). */
+  readonly replayed: number;
   /** Sweep tick at which the connection was last seen going idle; -1 while busy. */
   idleTick: number;
   bytesAtIdle: number;
@@ -20,6 +22,8 @@ const kTracked = Symbol('rocket-cluster.connection');
 type TrackedSocket = net.Socket & { [kTracked]?: Tracked };
 
 export interface ConnectionEvents {
+  /** Sockets whose parser sits between messages, or null if that cannot be known (then nothing parks). */
+  betweenMessages(): Set<net.Socket> | null;
   /** The connection left this worker as a handle; the callee owns it. */
   park(id: number, handle: NativeHandle): void;
   /** A connection left (`connections`), or only the number of requests served changed (`served`). */
@@ -30,14 +34,20 @@ export interface ConnectionEvents {
 const SWEEPS_PER_PARK = 2;
 
 /**
+ * While draining, a connection that has not sent a byte yet may have its first
+ * request in the kernel buffer (it was just dispatched from the queue): it is
+ * left this long to show it, then closed if it still has not.
+ */
+const DRAIN_FRESH_GRACE_MS = 1000;
+
+/**
  * The worker's connections: counts them, sees when one sits idle between
  * requests, and after `parkAfter` ms hands it back instead of holding it.
- * Idleness is found by one periodic sweep, not a timer per connection, so a
- * request costs no timer work (it matters most for one-request connections).
- * Idle means all of: every message begun has completed (no byte of a next
- * request has been read), every request has its response finished, nothing is
- * left to write, no byte arrived since the idle period began, and the socket
- * still belongs to http (an upgraded one never leaves its worker).
+ * Idle means all of: every request has its response finished, nothing is left
+ * to write, the socket still belongs to http (an upgraded one never leaves its
+ * worker), no byte of a next request has been read (its parser is between
+ * messages, or it never sent a byte), and no byte arrived since it went idle.
+ * One periodic sweep finds them: no timer and no parser hook per request.
  */
 export class Connections {
   readonly #parkAfter: number;
@@ -47,6 +57,7 @@ export class Connections {
   #received = 0;
   #tick = 0;
   #draining = false;
+  #closeScheduled = false;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
     this.#parkAfter = parkAfter;
@@ -67,15 +78,14 @@ export class Connections {
     return this.#received;
   }
 
-  /** Tracks a socket the http server has just been given. */
-  adopt(socket: net.Socket, id: number): void {
-    const t: Tracked = { id, socket, begun: 0, completed: 0, requests: 0, finished: 0, open: [], idleTick: -1, bytesAtIdle: 0, gone: false };
+  /** Tracks a socket the http server has just been given, with `replayed` bytes unshifted into it. */
+  adopt(socket: net.Socket, id: number, replayed: number): void {
+    const t: Tracked = { id, socket, replayed, requests: 0, finished: 0, open: [], idleTick: -1, bytesAtIdle: 0, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
-    countMessages(socket, t);
     this.#all.add(t);
     this.#received++;
     socket.once('close', () => this.#forget(t));
-    // A connection that never sends a request is idle from the start.
+    // A connection that never sends a request is idle from the start (a browser's preconnect).
     this.#maybeIdle(t);
   }
 
@@ -102,31 +112,32 @@ export class Connections {
   drain(): void {
     this.#draining = true;
     for (const t of this.#all) {
-      if (this.#isIdle(t)) t.socket.destroy();
       // In flight already: tell the client not to send another request on this connection.
-      else for (const res of t.open) if (!res.headersSent) res.shouldKeepAlive = false;
+      for (const res of t.open) if (!res.headersSent) res.shouldKeepAlive = false;
     }
+    this.#closeIdle(false);
+    setTimeout(() => this.#closeIdle(true), DRAIN_FRESH_GRACE_MS).unref();
   }
 
-  #isIdle(t: Tracked): boolean {
+  /** Quiet: nothing in flight or unwritten, still an open http socket. */
+  #quiet(t: Tracked): boolean {
     const s = t.socket as net.Socket & { _httpMessage?: unknown };
-    return (
-      !t.gone &&
-      t.begun === t.completed &&
-      t.requests === t.finished &&
-      !s._httpMessage &&
-      pendingWrite(s) === 0 &&
-      hasParser(s) &&
-      !s.destroyed &&
-      s.readable &&
-      s.writable
-    );
+    return !t.gone && t.requests === t.finished && !s._httpMessage && pendingWrite(s) === 0 && hasParser(s) && !s.destroyed && s.readable && s.writable;
+  }
+
+  /**
+   * Quiet, and no byte of a next request read: its parser is between messages,
+   * or no byte ever reached the parser (Node counts a fresh parser as busy).
+   * `bytesRead` alone would miss bytes replayed from the monitor.
+   */
+  #idle(t: Tracked, between: Set<net.Socket>): boolean {
+    return this.#quiet(t) && ((t.replayed === 0 && t.socket.bytesRead === 0) || between.has(t.socket));
   }
 
   #maybeIdle(t: Tracked): void {
-    if (!this.#isIdle(t)) return;
+    if (!this.#quiet(t)) return;
     if (this.#draining) {
-      t.socket.destroy();
+      this.#scheduleCloseIdle();
       return;
     }
     t.idleTick = this.#tick;
@@ -136,15 +147,38 @@ export class Connections {
   /** Parks every connection that has been idle for at least `parkAfter` ms. */
   #sweep(): void {
     const tick = ++this.#tick;
+    if (this.#draining) return;
+    let between: Set<net.Socket> | null | undefined;
     for (const t of this.#all) {
       if (t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;
-      if (!this.#isIdle(t)) {
+      between ??= this.#events.betweenMessages();
+      if (between === null) return; // cannot tell a half-read request from none: never park
+      if (!this.#quiet(t)) {
         t.idleTick = -1; // busy again; its next finished response marks it idle
       } else if (t.socket.bytesRead !== t.bytesAtIdle) {
-        this.#maybeIdle(t); // bytes that began no message (a stray CRLF): idle starts again
-      } else {
+        this.#maybeIdle(t); // bytes arrived since it went idle: idle starts again
+      } else if (this.#idle(t, between)) {
         this.#park(t);
+      } else {
+        t.idleTick = -1; // part of a next request is in the parser; its response marks it idle
       }
+    }
+  }
+
+  #scheduleCloseIdle(): void {
+    if (this.#closeScheduled) return;
+    this.#closeScheduled = true;
+    setImmediate(() => {
+      this.#closeScheduled = false;
+      this.#closeIdle(false);
+    });
+  }
+
+  /** While draining: closes idle connections; ones that never had a request only after the grace time. */
+  #closeIdle(includeFresh: boolean): void {
+    const between = this.#events.betweenMessages() ?? new Set<net.Socket>();
+    for (const t of this.#all) {
+      if ((t.requests > 0 || includeFresh) && this.#idle(t, between)) t.socket.destroy();
     }
   }
 

@@ -9,10 +9,9 @@ import { handleOf, takeHandle, type NativeHandle } from '../shared/handles.js';
  * - Node's http server parser reads the socket's handle directly ("consumes"
  *   it), so JS never sees request bytes; to move a socket, the parser must
  *   release the handle first.
- * - The parser calls `kOnMessageBegin` on the first byte of a message and
- *   `kOnMessageComplete` at its end; counting both tells us exactly whether any
- *   byte of a next request has been read: the "park only between requests"
- *   invariant.
+ * - Node's connection list knows which parsers sit between messages (no
+ *   byte of a next request read): the "park only between requests" invariant
+ *   is read from there, once per sweep, at no cost per request.
  * - An http.Server that never listens has no connection tracking, so
  *   headersTimeout/requestTimeout are not enforced. A listen through a handle
  *   that accepts nothing (as `node:cluster` workers do in round-robin mode) runs
@@ -23,56 +22,35 @@ interface Parser {
   socket: net.Socket | null;
   _consumed?: boolean;
   unconsume(): void;
-  [slot: number]: unknown;
-  constructor: { kOnMessageBegin: number; kOnMessageComplete: number };
 }
 
-/** Message counters kept on each tracked socket by the parser hooks below. */
-export interface MessageCounters {
-  begun: number;
-  completed: number;
+interface ConnectionsList {
+  idle(): Parser[];
 }
 
-const kCounters = Symbol('rocket-cluster.messages');
+type ParsedSocket = net.Socket & { parser?: Parser | null };
 
-type CountedSocket = net.Socket & { [kCounters]?: MessageCounters; parser?: Parser | null };
-
-let nodeOnMessageComplete: ((this: Parser, ...args: unknown[]) => unknown) | null = null;
-
-function onMessageBegin(this: Parser): void {
-  const c = (this.socket as CountedSocket | null)?.[kCounters];
-  if (c) c.begun++;
-}
-
-function onMessageComplete(this: Parser, ...args: unknown[]): unknown {
-  const c = (this.socket as CountedSocket | null)?.[kCounters];
-  if (c) c.completed++;
-  return nodeOnMessageComplete?.apply(this, args);
-}
+let connectionsSymbol: symbol | undefined;
 
 /**
- * Starts counting messages on a socket that was just emitted as a connection.
- * Parsers are pooled and shared with http clients, so the hooks look the
- * counters up through `parser.socket` and do nothing for other sockets.
+ * Sockets whose parser sits between messages: the last message is complete and
+ * no byte of a next one has been read (Node's own notion of an idle connection,
+ * the one `server.closeIdleConnections()` uses). Node keeps this list once the
+ * server has emitted 'listening'. Returns null if this Node has no such list, in
+ * which case nothing may be parked.
  */
-export function countMessages(socket: net.Socket, counters: MessageCounters): boolean {
-  const s = socket as CountedSocket;
-  const parser = s.parser;
-  if (!parser) return false;
-  s[kCounters] = counters;
-  const { kOnMessageBegin, kOnMessageComplete } = parser.constructor;
-  const complete = parser[kOnMessageComplete];
-  if (complete !== onMessageComplete) {
-    nodeOnMessageComplete ??= complete as typeof nodeOnMessageComplete;
-    parser[kOnMessageComplete] = onMessageComplete;
-  }
-  parser[kOnMessageBegin] = onMessageBegin;
-  return true;
+export function socketsBetweenMessages(server: http.Server): Set<net.Socket> | null {
+  connectionsSymbol ??= Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+  const list = connectionsSymbol && (server as unknown as Record<symbol, ConnectionsList | undefined>)[connectionsSymbol];
+  if (!list || typeof list.idle !== 'function') return null;
+  const sockets = new Set<net.Socket>();
+  for (const parser of list.idle()) if (parser.socket) sockets.add(parser.socket);
+  return sockets;
 }
 
 /** The socket still belongs to the http parser (false once upgraded or closed). */
 export function hasParser(socket: net.Socket): boolean {
-  return Boolean((socket as CountedSocket).parser);
+  return Boolean((socket as ParsedSocket).parser);
 }
 
 /** Bytes waiting to be written, in JS and in libuv. */
@@ -87,7 +65,7 @@ export function pendingWrite(socket: net.Socket): number {
  * Only call between requests (see the connection tracker).
  */
 export function detachFromHttp(socket: net.Socket): NativeHandle | null {
-  const parser = (socket as CountedSocket).parser;
+  const parser = (socket as ParsedSocket).parser;
   const handle = handleOf(socket);
   if (!handle) return null;
   handle.readStop();

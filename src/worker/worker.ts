@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
 import { Connections } from './connections.js';
-import { advertiseKeepAlive, listenWithoutBinding } from './http-internals.js';
+import { advertiseKeepAlive, listenWithoutBinding, socketsBetweenMessages } from './http-internals.js';
 
 const REPORT_MS = 20;
 const NEAR_CAP = 0.9;
@@ -32,6 +32,7 @@ export class WorkerRuntime {
     this.#log = log;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
     this.#connections = new Connections(config.parkAfter, {
+      betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
       park: (id, handle) => this.#park(id, handle),
       change: (what) => this.#reportLoad(what),
     });
@@ -101,9 +102,10 @@ export class WorkerRuntime {
     if (!handle || !server) return false;
     const socket = socketFromHandle(handle);
     // Bytes the monitor read come first; the socket's own data cannot arrive before the next poll phase.
-    if (head !== undefined) socket.unshift(Buffer.from(head, 'base64'));
+    const replay = head === undefined ? null : Buffer.from(head, 'base64');
+    if (replay) socket.unshift(replay);
     server.emit('connection', socket);
-    this.#connections.adopt(socket, id);
+    this.#connections.adopt(socket, id, replay?.length ?? 0);
     return true;
   }
 

@@ -85,4 +85,25 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     client.close();
     control.close();
   });
+
+  it('regression: a woken connection whose replayed bytes hold part of the next request is not parked mid-request', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
+    const client = await RawClient.connect(cluster.port);
+    await parked(cluster, 1); // parked before its first byte, like a browser's preconnect
+    // One chunk: a whole request and the first byte of the next. The monitor reads
+    // both, so the worker gets them replayed and its socket has read nothing itself.
+    await client.write(get('/first') + 'G');
+    await client.responses(1);
+    const control = await RawClient.connect(cluster.port);
+    await control.write(get('/control'));
+    await control.responses(1);
+    await parked(cluster, 2); // the control connection went idle later and is parked: park-after has passed
+    expect((await cluster.status()).connections.parks).toBe(2);
+    await client.write('ET /second HTTP/1.1\r\nHost: t\r\n\r\n');
+    const responses = await client.responses(2);
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    expect((JSON.parse(responses[1]!.body) as Echo).url).toBe('/second');
+    client.close();
+    control.close();
+  });
 });
