@@ -5,7 +5,8 @@ import { Master } from './master.js';
 
 /**
  * Runs a master in this process until it is stopped by SIGTERM or SIGINT
- * (graceful; a second signal kills at once). Resolves with the exit code.
+ * (graceful; a second signal kills at once); SIGHUP reloads the workers.
+ * Resolves with the exit code.
  */
 export async function runMaster(config: ClusterConfig): Promise<number> {
   const log = createLogger('master', config.logLevel, { name: config.name });
@@ -24,6 +25,7 @@ export async function runMaster(config: ClusterConfig): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => void master.reload());
   try {
     await master.start();
   } catch (error) {

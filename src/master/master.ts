@@ -36,6 +36,7 @@ export class Master {
   #startup: { resolve: () => void; reject: (e: Error) => void } | null = null;
   #stopped: Promise<void> | null = null;
   #workersStopped = false;
+  #reloading = false;
   /** Everything is being killed: nothing is restarted any more. */
   #closing = false;
   #childrenGone: (() => void) | null = null;
@@ -137,6 +138,46 @@ export class Master {
     void this.#forceStop();
   }
 
+  /**
+   * Rolling reload: one worker at a time, a new-generation worker (the app
+   * read from disk again) must say ready before an old one retires; the old
+   * one parks its idle connections (none is closed), finishes in-flight
+   * requests and exits. If a new worker fails to start, the reload stops there
+   * and the old workers left keep serving. Resolves true when complete; false
+   * when refused (a reload is running, or the cluster is not running) or aborted.
+   */
+  async reload(): Promise<boolean> {
+    if (this.#state !== 'running' || this.#reloading) {
+      this.#log.warn({ state: this.#state }, this.#reloading ? 'reload refused: a reload is running' : `reload refused: the cluster is ${this.#state}`);
+      return false;
+    }
+    this.#reloading = true;
+    const generation = ++this.#pool.generation;
+    const old = this.#pool.workers.filter((w) => w.generation < generation);
+    this.#log.info({ generation, replacing: old.length }, 'reload started');
+    try {
+      for (const worker of old) {
+        const fresh = this.#pool.spawn();
+        try {
+          await withTimeout(fresh.started, this.#config.startTimeout, `new worker not ready within ${this.#config.startTimeout} ms`);
+        } catch (error) {
+          fresh.retiring = true; // its exit is expected: do not replace it
+          fresh.kill();
+          throw error;
+        }
+        if (this.#state !== 'running') return false;
+        await this.#pool.retire(worker);
+      }
+      this.#log.info({ generation }, 'reload complete');
+      return true;
+    } catch (error) {
+      this.#log.error({ generation, code: (error as RocketError).code }, `reload aborted, the old workers keep serving: ${(error as Error).message}`);
+      return false;
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
   status(): StatusReport {
     const now = Date.now();
     const m = this.#monitor;
@@ -144,6 +185,8 @@ export class Master {
       name: this.#config.name,
       pid: process.pid,
       state: this.#state,
+      generation: this.#pool.generation,
+      reloading: this.#reloading,
       uptimeMs: now - this.#startedAt,
       listening: this.addresses,
       queue: { depth: this.#queue.length, capacity: this.#queue.capacity, oldestWaitMs: this.#queue.oldestWait(now), rejected: this.#counters.rejected },
@@ -153,6 +196,7 @@ export class Master {
         id: w.id,
         pid: w.pid ?? null,
         state: w.state,
+        generation: w.generation,
         connections: w.active,
         served: w.served,
         uptimeMs: now - w.startedAt,
@@ -282,4 +326,10 @@ export class Master {
     const monitorGone = !this.#monitor || this.#monitor.state === 'exited';
     if (this.#workersStopped && this.#pool.workers.length === 0 && monitorGone) this.#childrenGone?.();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new RocketError('RC_ERR_WORKER_START', message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

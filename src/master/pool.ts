@@ -21,6 +21,8 @@ export class WorkerPool {
   #stopping = false;
   #respawnTimers = new Set<NodeJS.Timeout>();
   restarts = 0;
+  /** Generation new workers belong to; a reload starts the next one. */
+  generation = 1;
 
   constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }) {
     this.#config = config;
@@ -29,10 +31,26 @@ export class WorkerPool {
   }
 
   spawn(): WorkerLink {
-    const worker = new WorkerLink(this.#nextId++, this.#config, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+    const worker = new WorkerLink(this.#nextId++, this.generation, this.#config, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);
-    this.#log.info({ worker: worker.id, workerPid: worker.pid }, 'worker spawned');
+    this.#log.info({ worker: worker.id, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
     return worker;
+  }
+
+  /**
+   * Retires a worker (reload, scale-down): it stops getting connections, hands
+   * its idle ones back and exits; after `drainTimeout` it is killed. Resolves on exit.
+   */
+  async retire(worker: WorkerLink): Promise<void> {
+    const exited = new Promise<void>((resolve) => worker.child.once('exit', () => resolve()));
+    if (worker.state === 'exited') return;
+    worker.retire();
+    const timer = setTimeout(() => {
+      this.#log.warn({ worker: worker.id, workerPid: worker.pid, drainTimeoutMs: this.#config.drainTimeout }, 'retiring worker did not finish in time: killing it');
+      worker.kill();
+    }, this.#config.drainTimeout);
+    await exited;
+    clearTimeout(timer);
   }
 
   /** Asks every worker to finish and exit; none is replaced from now on. */
@@ -51,7 +69,7 @@ export class WorkerPool {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
     const lived = Date.now() - worker.startedAt;
-    const expected = this.#stopping;
+    const expected = this.#stopping || worker.retiring;
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');
     this.#events.exit?.(worker, code, signal);
     if (expected) return;

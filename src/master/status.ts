@@ -5,6 +5,9 @@ export interface StatusReport {
   readonly name: string;
   readonly pid: number;
   readonly state: 'starting' | 'running' | 'stopping';
+  /** Generation of the newest workers; each reload starts the next. */
+  readonly generation: number;
+  readonly reloading: boolean;
   readonly uptimeMs: number;
   readonly listening: readonly string[];
   readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
@@ -14,6 +17,7 @@ export interface StatusReport {
     readonly id: number;
     readonly pid: number | null;
     readonly state: ChildState;
+    readonly generation: number;
     readonly connections: number;
     readonly served: number;
     readonly uptimeMs: number;

@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { RocketError } from '../shared/errors.js';
 import type { NativeHandle } from '../shared/handles.js';
 import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
@@ -17,12 +18,30 @@ export interface WorkerEvents {
 /** One worker process: serves connections the master sends it. */
 export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implements WorkerSnapshot {
   readonly #events: WorkerEvents;
+  /** Which reload this worker belongs to (1 for the first workers). */
+  readonly generation: number;
+  /** Resolves once the worker said ready; rejects if it failed or exited first. */
+  readonly started: Promise<void>;
+  #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
   #reported: WorkerLoad = { active: 0, served: 0, received: 0 };
   #sent = 0;
+  /** Told to retire: its exit is expected and it is not replaced. */
+  retiring = false;
 
-  constructor(id: number, config: ClusterConfig, events: WorkerEvents) {
+  constructor(id: number, generation: number, config: ClusterConfig, events: WorkerEvents) {
     super('worker', id, config);
+    this.generation = generation;
     this.#events = events;
+    this.started = new Promise((resolve, reject) => (this.#startedSettle = { resolve, reject }));
+    this.started.catch(() => {}); // a failed start is reported through events too
+  }
+
+  /** Stops getting connections; parks its idle ones, finishes in-flight requests and exits. */
+  retire(): void {
+    if (this.state !== 'ready' && this.state !== 'spawning') return;
+    this.retiring = true;
+    this.state = 'draining';
+    this.channel.post({ t: 'retire' });
   }
 
   /**
@@ -56,6 +75,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   protected override exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#startedSettle.reject(new RocketError('RC_ERR_WORKER_START', `worker exited before it was ready (code ${code}, signal ${signal})`));
     this.#events.exit(this, code, signal);
   }
 
@@ -68,6 +88,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
       case 'ready':
         this.#reported = m;
         if (this.state === 'spawning') this.state = 'ready';
+        this.#startedSettle.resolve();
         this.#events.ready(this);
         return true;
       case 'load':
@@ -79,6 +100,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
         this.#events.park(this, m.id, handle);
         return true;
       case 'fatal':
+        this.#startedSettle.reject(new RocketError('RC_ERR_WORKER_START', m.message));
         this.#events.fatal(this, m.code, m.message);
         return true;
       case 'ack':

@@ -58,5 +58,7 @@ function stop(reason: string): void {
 }
 
 exitWithParent(() => stop('master gone'));
+// SIGHUP is the master's reload signal; a hangup sent to the whole group must not end this process.
+process.on('SIGHUP', () => {});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 channel.post({ t: 'ready' });

@@ -23,6 +23,8 @@ export const DEFAULTS = {
   /** Node's own default; a larger head answers 431. */
   maxHeaderSize: 16 * 1024,
   shutdownTimeout: 10_000,
+  /** A retiring worker (reload) that still holds connections after this is killed. */
+  drainTimeout: 30_000,
   /** A worker that has not said `ready` by then is a failed start. */
   startTimeout: 15_000,
   /** How often Node checks headersTimeout/requestTimeout; bounds how late a 408 can be. */

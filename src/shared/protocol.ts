@@ -49,6 +49,9 @@ export interface WorkerLoad {
 export type MasterToWorker =
   | Ack
   | { readonly t: 'conn'; readonly id: number; readonly head?: string }
+  /** Retirement (reload, scale-down): park every connection once idle, finish in-flight requests, exit. */
+  | { readonly t: 'retire' }
+  /** Shutdown of the whole server: close connections gracefully, exit. */
   | { readonly t: 'shutdown' };
 
 export type WorkerToMaster =

@@ -56,8 +56,9 @@ export class Connections {
   #served = 0;
   #received = 0;
   #tick = 0;
-  #draining = false;
-  #closeScheduled = false;
+  /** How connections leave once the worker stops taking work: closed (shutdown) or parked (retirement). */
+  #leaving: 'no' | 'close' | 'park' = 'no';
+  #releaseScheduled = false;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
     this.#parkAfter = parkAfter;
@@ -93,7 +94,7 @@ export class Connections {
   onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t = (req.socket as TrackedSocket)[kTracked];
     this.#served++;
-    if (this.#draining) res.shouldKeepAlive = false;
+    if (this.#leaving === 'close') res.shouldKeepAlive = false;
     if (!t) return;
     t.requests++;
     t.open.push(res);
@@ -110,13 +111,25 @@ export class Connections {
    * idle connections close now. `change` reports when the last one is gone.
    */
   drain(): void {
-    this.#draining = true;
+    this.#leaving = 'close';
     for (const t of this.#all) {
       // In flight already: tell the client not to send another request on this connection.
       for (const res of t.open) if (!res.headersSent) res.shouldKeepAlive = false;
     }
-    this.#closeIdle(false);
-    setTimeout(() => this.#closeIdle(true), DRAIN_FRESH_GRACE_MS).unref();
+    this.#release(false);
+    setTimeout(() => this.#release(true), DRAIN_FRESH_GRACE_MS).unref();
+  }
+
+  /**
+   * Retirement (reload, scale-down): no connection is closed. Each one is
+   * parked as soon as it is between requests, in-flight requests finish first,
+   * and `change` reports when the last one is gone. Parking loses nothing a
+   * client sent: bytes not yet read travel in the kernel buffer with the fd.
+   */
+  retire(): void {
+    if (this.#leaving !== 'no') return;
+    this.#leaving = 'park';
+    this.#release(true);
   }
 
   /** Quiet: nothing in flight or unwritten, still an open http socket. */
@@ -136,8 +149,8 @@ export class Connections {
 
   #maybeIdle(t: Tracked): void {
     if (!this.#quiet(t)) return;
-    if (this.#draining) {
-      this.#scheduleCloseIdle();
+    if (this.#leaving !== 'no') {
+      this.#scheduleRelease();
       return;
     }
     t.idleTick = this.#tick;
@@ -147,7 +160,7 @@ export class Connections {
   /** Parks every connection that has been idle for at least `parkAfter` ms. */
   #sweep(): void {
     const tick = ++this.#tick;
-    if (this.#draining) return;
+    if (this.#leaving !== 'no') return;
     let between: Set<net.Socket> | null | undefined;
     for (const t of this.#all) {
       if (t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;
@@ -165,20 +178,27 @@ export class Connections {
     }
   }
 
-  #scheduleCloseIdle(): void {
-    if (this.#closeScheduled) return;
-    this.#closeScheduled = true;
+  #scheduleRelease(): void {
+    if (this.#releaseScheduled) return;
+    this.#releaseScheduled = true;
     setImmediate(() => {
-      this.#closeScheduled = false;
-      this.#closeIdle(false);
+      this.#releaseScheduled = false;
+      this.#release(this.#leaving === 'park');
     });
   }
 
-  /** While draining: closes idle connections; ones that never had a request only after the grace time. */
-  #closeIdle(includeFresh: boolean): void {
-    const between = this.#events.betweenMessages() ?? new Set<net.Socket>();
+  /**
+   * Once leaving: every idle connection is closed or parked. A connection that
+   * never had a request is closed only with `includeFresh` (after a grace), as
+   * its first request may still be in the kernel buffer; parking it is safe.
+   */
+  #release(includeFresh: boolean): void {
+    const between = this.#events.betweenMessages();
+    if (between === null) return; // cannot tell a half-read request from none
     for (const t of this.#all) {
-      if ((t.requests > 0 || includeFresh) && this.#idle(t, between)) t.socket.destroy();
+      if ((t.requests === 0 && !includeFresh) || !this.#idle(t, between)) continue;
+      if (this.#leaving === 'park') this.#park(t);
+      else t.socket.destroy();
     }
   }
 

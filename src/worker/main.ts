@@ -17,6 +17,8 @@ const runtime = new WorkerRuntime(config, log);
 exitWithParent(() => runtime.drain('master gone'));
 // Ctrl-C in a terminal and systemd's default KillMode signal the whole process
 // group: finish in-flight requests as on the master's shutdown, do not die mid-response.
+// SIGHUP is the master's reload signal; a hangup sent to the whole group must not end this process.
+process.on('SIGHUP', () => {});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runtime.drain(signal));
 process.on('uncaughtException', (error) => {
   // The app's state is unknown after this; the master starts a fresh worker.

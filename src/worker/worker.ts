@@ -25,7 +25,11 @@ export class WorkerRuntime {
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
   #lastReported: WorkerLoad = { active: 0, served: 0, received: 0 };
+  /** Leaving: retiring or shutting down; exits once no connection is left. */
   #draining = false;
+  /** Shutting down: connections are closed, not parked (also upgrades a retirement). */
+  #closing = false;
+  #exiting = false;
 
   constructor(config: ClusterConfig, log: Logger) {
     this.#config = config;
@@ -75,11 +79,21 @@ export class WorkerRuntime {
 
   /** Finish in-flight requests with `Connection: close`, close idle connections, then exit. */
   drain(reason: string): void {
-    if (this.#draining) return;
+    if (this.#draining && this.#closing) return;
     this.#draining = true;
+    this.#closing = true;
     this.#log.info({ reason, connections: this.#connections.active }, 'draining');
     this.#connections.drain();
     this.#server?.close();
+    this.#exitIfDrained();
+  }
+
+  /** Hands every connection back as it becomes idle (none is closed), then exits. */
+  #retire(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#log.info({ connections: this.#connections.active }, 'retiring');
+    this.#connections.retire();
     this.#exitIfDrained();
   }
 
@@ -89,6 +103,9 @@ export class WorkerRuntime {
         return this.#serve(m.id, handle, m.head);
       case 'shutdown':
         this.drain('shutdown');
+        return true;
+      case 'retire':
+        this.#retire();
         return true;
       case 'ack':
         return true;
@@ -110,10 +127,11 @@ export class WorkerRuntime {
   }
 
   #park(id: number, handle: NativeHandle): void {
-    this.#channel.sendHandle({ t: 'park', id }, handle).then(
-      () => closeHandle(handle),
-      () => closeHandle(handle),
-    );
+    const done = () => {
+      closeHandle(handle);
+      if (this.#draining) this.#exitIfDrained();
+    };
+    this.#channel.sendHandle({ t: 'park', id }, handle).then(done, done);
   }
 
   /**
@@ -150,7 +168,11 @@ export class WorkerRuntime {
   }
 
   #exitIfDrained(): void {
-    if (this.#connections.active > 0) return;
+    // Parked connections leave the count at once but their handles go out one
+    // at a time: exiting before the last is acknowledged would drop it.
+    if (this.#connections.active > 0 || this.#channel.pendingHandles > 0) return;
+    if (this.#exiting) return;
+    this.#exiting = true;
     this.#log.info({ served: this.#connections.served }, 'worker exiting');
     // Let the last load report and log lines out before the process goes.
     setImmediate(() => process.exit(0));

@@ -18,6 +18,7 @@ interface StartArgs {
   requestTimeout?: number;
   maxHeaderSize?: number;
   shutdownTimeout?: number;
+  drainTimeout?: number;
   startTimeout?: number;
   timeoutCheckInterval?: number;
   admin?: string;
@@ -47,6 +48,7 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
         .option('request-timeout', int('ms to receive a whole request, else 408; 0 for none', DEFAULTS.requestTimeout))
         .option('max-header-size', int('bytes of request head, else 431', DEFAULTS.maxHeaderSize))
         .option('shutdown-timeout', int('ms a graceful stop may take before processes are killed', DEFAULTS.shutdownTimeout))
+        .option('drain-timeout', int('ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed', DEFAULTS.drainTimeout))
         .option('start-timeout', int('ms for workers to get ready (and for a script to call listen())', DEFAULTS.startTimeout))
         .option('timeout-check-interval', int('ms between checks of headers/request timeouts; a 408 can be this late', DEFAULTS.timeoutCheckInterval))
         .option('admin', { type: 'string', describe: 'address for the admin listener (GET /status), for example 127.0.0.1:9090 [default: off]' })
@@ -70,6 +72,6 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
 
 function pick(args: StartArgs): Partial<StartArgs> {
   const { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
-  const { maxHeaderSize, shutdownTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
-  return { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
+  const { maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
+  return { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
 }
