@@ -4,6 +4,7 @@ import { RocketError } from '../shared/errors.js';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { startAdmin } from './admin.js';
+import { Autoscaler } from './autoscaler.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
 import { MonitorLink } from './monitor-link.js';
 import { WorkerPool } from './pool.js';
@@ -24,6 +25,7 @@ export class Master {
   readonly #log: Logger;
   readonly #queue: ConnectionQueue;
   readonly #pool: WorkerPool;
+  readonly #autoscaler: Autoscaler;
   readonly #startedAt = Date.now();
   #monitor: MonitorLink | null = null;
   #monitorRestarts = 0;
@@ -52,6 +54,7 @@ export class Master {
       fatal: (w, code, message) => this.#onWorkerFatal(w, code, message),
       exit: () => this.#onChildExit(),
     });
+    this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, () => this.#state !== 'running' || this.#reloading);
   }
 
   /** Addresses actually bound (port 0 resolved). */
@@ -65,9 +68,9 @@ export class Master {
    * to load, a worker does not get ready in time, or an address cannot be bound.
    */
   async start(): Promise<void> {
-    const { workers, startTimeout } = this.#config;
+    const { minWorkers, startTimeout } = this.#config;
     this.#spawnMonitor();
-    for (let i = 0; i < workers; i++) this.#pool.spawn();
+    for (let i = 0; i < minWorkers; i++) this.#pool.spawn();
     try {
       await new Promise<void>((resolve, reject) => {
         this.#startup = { resolve, reject };
@@ -92,6 +95,7 @@ export class Master {
       throw error;
     }
     this.#state = 'running';
+    this.#autoscaler.start();
     for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
   }
 
@@ -103,6 +107,7 @@ export class Master {
   stop(): Promise<void> {
     if (this.#stopped) return this.#stopped;
     this.#state = 'stopping';
+    this.#autoscaler.stop();
     this.#log.info({ queued: this.#queue.length }, 'stopping');
     this.#stopped = (async () => {
       const deadline = setTimeout(() => {
@@ -126,6 +131,7 @@ export class Master {
   async #forceStop(): Promise<void> {
     this.#closing = true;
     this.#workersStopped = true;
+    this.#autoscaler.stop();
     this.#pool.stop();
     this.#pool.kill();
     this.#monitor?.kill();
@@ -202,6 +208,7 @@ export class Master {
         uptimeMs: now - w.startedAt,
       })),
       restarts: this.#pool.restarts,
+      pool: { min: this.#config.minWorkers, max: this.#config.maxWorkers, events: this.#autoscaler.events },
       connections: { accepted: this.#counters.accepted, dispatched: this.#counters.dispatched, parks: this.#counters.parks, wakes: this.#counters.wakes },
     };
   }
@@ -307,7 +314,7 @@ export class Master {
   #checkStarted(): void {
     if (!this.#startup) return;
     const ready = this.#pool.workers.filter((w) => w.ready).length;
-    if (ready >= this.#config.workers && this.#monitor?.state === 'ready') this.#startup.resolve();
+    if (ready >= this.#config.minWorkers && this.#monitor?.state === 'ready') this.#startup.resolve();
   }
 
   /** Workers are told to stop only once the queue is empty, so no queued client is dropped. */
@@ -318,7 +325,7 @@ export class Master {
   }
 
   #onChildExit(): void {
-    if (this.#startup && this.#pool.workers.length < this.#config.workers) {
+    if (this.#startup && this.#pool.workers.length < this.#config.minWorkers) {
       this.#startup.reject(new RocketError('RC_ERR_WORKER_START', 'a worker exited before it was ready'));
     }
     if (this.#state !== 'stopping') return;

@@ -1,3 +1,4 @@
+import type { ScaleEvent } from './autoscaler.js';
 import type { ChildState } from './lifecycle.js';
 
 /** What `GET /status` answers (and, later, the CLI's `status`). */
@@ -23,5 +24,7 @@ export interface StatusReport {
     readonly uptimeMs: number;
   }[];
   readonly restarts: number;
+  /** Pool bounds and the last scale events with their reason. */
+  readonly pool: { readonly min: number; readonly max: number; readonly events: readonly ScaleEvent[] };
   readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
 }

@@ -23,7 +23,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** Resolves once the worker said ready; rejects if it failed or exited first. */
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
-  #reported: WorkerLoad = { active: 0, served: 0, received: 0 };
+  #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0 };
   #sent = 0;
   /** Told to retire: its exit is expected and it is not replaced. */
   retiring = false;
@@ -55,6 +55,11 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
 
   get served(): number {
     return this.#reported.served;
+  }
+
+  /** Event-loop utilization over the worker's last report interval (at most 0.5 s old). */
+  get elu(): number {
+    return this.#reported.elu;
   }
 
   /** Counts as capacity: said ready, not retiring. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
+import { usableCpus } from './cpus.js';
 import { RocketError } from './errors.js';
 
 export type ListenAddress =
@@ -41,7 +42,10 @@ const schema = z.strictObject({
   app: z.string().min(1),
   name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only'),
   listen: z.array(z.string()).min(1),
-  workers: count(1).max(256),
+  workers: count(1).max(256).optional(),
+  minWorkers: count(1).max(256).optional(),
+  maxWorkers: count(1).max(256).optional(),
+  scaleDownAfter: ms(0),
   queueSize: count(1),
   workerConnections: count(1),
   parkAfter: ms(0),
@@ -61,9 +65,11 @@ const schema = z.strictObject({
 
 type RawConfig = z.infer<typeof schema>;
 
-export interface ClusterConfig extends Omit<RawConfig, 'listen' | 'admin'> {
+export interface ClusterConfig extends Omit<RawConfig, 'listen' | 'admin' | 'workers' | 'minWorkers' | 'maxWorkers'> {
   readonly listen: readonly ListenAddress[];
   readonly admin?: ListenAddress;
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
 }
 
 export type ConfigInput = Partial<RawConfig> & { app: string };
@@ -73,7 +79,7 @@ export function resolveConfig(input: ConfigInput): ClusterConfig {
   const withDefaults = {
     name: path.basename(input.app).replace(/\.[cm]?[jt]s$/, '').replace(/[^\w.-]/g, '_') || 'app',
     listen: [DEFAULTS.listen],
-    workers: DEFAULTS.workers,
+    scaleDownAfter: DEFAULTS.scaleDownAfter,
     queueSize: DEFAULTS.queueSize,
     workerConnections: DEFAULTS.workerConnections,
     parkAfter: DEFAULTS.parkAfter,
@@ -112,9 +118,19 @@ export function resolveConfig(input: ConfigInput): ClusterConfig {
       `--headers-timeout ${raw.headersTimeout} must not exceed --request-timeout ${raw.requestTimeout} (or set --request-timeout 0)`,
     );
   }
-  const { admin, listen, ...rest } = raw;
+  const { admin, listen, workers, minWorkers, maxWorkers, ...rest } = raw;
+  if (workers !== undefined && (minWorkers !== undefined || maxWorkers !== undefined)) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `--workers ${workers} fixes the pool size: give either --workers, or --min-workers and --max-workers`);
+  }
+  const min = workers ?? minWorkers ?? DEFAULTS.minWorkers;
+  const max = workers ?? maxWorkers ?? Math.max(min, usableCpus());
+  if (min > max) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `--min-workers ${min} is above --max-workers ${max}, for example --min-workers 1 --max-workers 4`);
+  }
   return {
     ...rest,
+    minWorkers: min,
+    maxWorkers: max,
     app: path.resolve(raw.app),
     listen: listen.map((l) => parseListenAddress(l)),
     ...(admin === undefined ? {} : { admin: parseListenAddress(admin, 'admin') }),

@@ -3,7 +3,10 @@
  */
 export const DEFAULTS = {
   listen: '127.0.0.1:8080',
-  workers: 2,
+  /** Fewest workers; `--max-workers` defaults to the CPUs this process may use (src/shared/cpus.ts). */
+  minWorkers: 1,
+  /** Idle time before the pool retires one worker (and the least time between two such retirements). */
+  scaleDownAfter: 10_000,
   /** Accepted connections waiting for a worker; past this a client gets 503. */
   queueSize: 1024,
   /** Connections one worker serves at once before the master stops sending it more. */

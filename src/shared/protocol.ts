@@ -44,6 +44,8 @@ export interface WorkerLoad {
   readonly served: number;
   /** Connections received from the master since the worker started. */
   readonly received: number;
+  /** Event-loop utilization (0..1) since the previous report: near 1 is a CPU-saturated worker. */
+  readonly elu: number;
 }
 
 export type MasterToWorker =

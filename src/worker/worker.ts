@@ -10,6 +10,8 @@ import { Connections } from './connections.js';
 import { advertiseKeepAlive, listenWithoutBinding, socketsBetweenMessages } from './http-internals.js';
 
 const REPORT_MS = 20;
+/** Reports go out at least this often, so the master sees event-loop utilization. */
+const HEARTBEAT_MS = 500;
 const NEAR_CAP = 0.9;
 
 /**
@@ -24,7 +26,8 @@ export class WorkerRuntime {
   #server: http.Server | null = null;
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
-  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0 };
+  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0 };
+  #lastElu = performance.eventLoopUtilization();
   /** Leaving: retiring or shutting down; exits once no connection is left. */
   #draining = false;
   /** Shutting down: connections are closed, not parked (also upgrades a retirement). */
@@ -70,6 +73,7 @@ export class WorkerRuntime {
 
   /** Tells the master this worker can take connections. */
   ready(): void {
+    setInterval(() => this.#postLoad(), HEARTBEAT_MS).unref();
     this.#channel.post({ t: 'ready', ...this.#load() });
   }
 
@@ -164,7 +168,9 @@ export class WorkerRuntime {
 
   #load(): WorkerLoad {
     const c = this.#connections;
-    return { active: c.active, served: c.served, received: c.received };
+    const elu = performance.eventLoopUtilization(this.#lastElu);
+    this.#lastElu = performance.eventLoopUtilization();
+    return { active: c.active, served: c.served, received: c.received, elu: Math.round(elu.utilization * 1000) / 1000 };
   }
 
   #exitIfDrained(): void {

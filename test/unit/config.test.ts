@@ -38,7 +38,8 @@ describe('resolveConfig', () => {
     const c = resolveConfig({ app: 'examples/hello.mjs' });
     expect(c.app).toMatch(/^\/.*examples\/hello\.mjs$/);
     expect(c.name).toBe('hello');
-    expect(c.workers).toBe(DEFAULTS.workers);
+    expect(c.minWorkers).toBe(DEFAULTS.minWorkers);
+    expect(c.maxWorkers).toBeGreaterThanOrEqual(1);
     expect(c.parkAfter).toBe(DEFAULTS.parkAfter);
     expect(c.listen).toEqual([{ kind: 'tcp', host: '127.0.0.1', port: 8080 }]);
     expect(c.admin).toBeUndefined();
@@ -50,6 +51,13 @@ describe('resolveConfig', () => {
     expect(e.message).toMatch(/^--workers 0: /);
     expect(errorOf(() => resolveConfig({ app: 'a.js', queueSize: 1.5 })).message).toMatch(/^--queue-size 1.5: /);
     expect(errorOf(() => resolveConfig({ app: 'a.js', logLevel: 'loud' as never })).message).toMatch(/^--log-level "loud": /);
+  });
+
+  it('--workers fixes the pool; --min-workers/--max-workers bound it; mixing them is an error', () => {
+    expect(resolveConfig({ app: 'a.js', workers: 3 })).toMatchObject({ minWorkers: 3, maxWorkers: 3 });
+    expect(resolveConfig({ app: 'a.js', minWorkers: 2, maxWorkers: 5 })).toMatchObject({ minWorkers: 2, maxWorkers: 5 });
+    expect(errorOf(() => resolveConfig({ app: 'a.js', workers: 2, maxWorkers: 4 })).message).toContain('--workers 2');
+    expect(errorOf(() => resolveConfig({ app: 'a.js', minWorkers: 4, maxWorkers: 2 })).message).toContain('--min-workers 4 is above --max-workers 2');
   });
 
   it('rejects unknown options by name', () => {

@@ -9,6 +9,9 @@ interface StartArgs {
   name?: string;
   listen?: string[];
   workers?: number;
+  minWorkers?: number;
+  maxWorkers?: number;
+  scaleDownAfter?: number;
   queueSize?: number;
   workerConnections?: number;
   parkAfter?: number;
@@ -38,7 +41,10 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
         .positional('app', { type: 'string', demandOption: true, describe: 'app module: default-exports (req, res) => {}, or { fetch }, or calls server.listen()' })
         .option('name', { type: 'string', describe: "cluster name in logs [default: the app's file name]" })
         .option('listen', { type: 'string', array: true, alias: 'l', describe: `address to bind, repeatable: host:port, [v6]:port, unix:/path [default: ${DEFAULTS.listen}]` })
-        .option('workers', { ...int('worker processes', DEFAULTS.workers), alias: 'w' })
+        .option('workers', { type: 'number', alias: 'w', describe: 'a fixed pool of N workers: shorthand for --min-workers N --max-workers N' })
+        .option('min-workers', int('fewest worker processes', DEFAULTS.minWorkers))
+        .option('max-workers', { type: 'number', describe: 'most worker processes [default: the CPUs this process may use, cgroup quota included]' })
+        .option('scale-down-after', int('ms the pool must be idle before one worker retires (and between two retirements)', DEFAULTS.scaleDownAfter))
         .option('queue-size', int('connections waiting for a worker before new ones get 503', DEFAULTS.queueSize))
         .option('worker-connections', int('connections one worker serves at once', DEFAULTS.workerConnections))
         .option('park-after', int('ms a keep-alive connection idles in a worker before it is parked; 0 never parks', DEFAULTS.parkAfter))
@@ -71,7 +77,7 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
 }
 
 function pick(args: StartArgs): Partial<StartArgs> {
-  const { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
+  const { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
   const { maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
-  return { name, listen, workers, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
+  return { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
 }

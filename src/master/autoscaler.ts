@@ -1,0 +1,73 @@
+import type { ClusterConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { WorkerPool } from './pool.js';
+import { INITIAL_SCALING_STATE, SCALING_DEFAULTS, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
+
+const TICK_MS = 250;
+const EVENTS_KEPT = 20;
+
+export interface ScaleEvent {
+  readonly at: string;
+  readonly kind: 'grow' | 'shrink';
+  readonly workers: number;
+  readonly reason: string;
+}
+
+/**
+ * Applies the scaling policy to the pool every tick: spawns on grow, retires
+ * one worker on shrink, and remembers the last events for /status. Holds while
+ * `paused()` (starting, reloading, stopping).
+ */
+export class Autoscaler {
+  readonly events: ScaleEvent[] = [];
+  readonly #pool: WorkerPool;
+  readonly #log: Logger;
+  readonly #queueDepth: () => number;
+  readonly #paused: () => boolean;
+  readonly #options: ScalingOptions;
+  #state: ScalingState = INITIAL_SCALING_STATE;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(config: ClusterConfig, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
+    this.#pool = pool;
+    this.#log = log;
+    this.#queueDepth = queueDepth;
+    this.#paused = paused;
+    this.#options = { ...SCALING_DEFAULTS, ...config };
+  }
+
+  start(): void {
+    if (this.#options.minWorkers === this.#options.maxWorkers) return; // a fixed pool
+    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #tick(): void {
+    if (this.#paused()) return;
+    const workers = this.#pool.workers.filter((w) => !w.retiring && w.state !== 'exited');
+    const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu }));
+    const { decision, state } = decideScaling(Date.now(), this.#queueDepth(), snapshot, this.#state, this.#options);
+    this.#state = state;
+    if (decision.kind === 'hold') return;
+    if (decision.kind === 'grow') {
+      for (let i = 0; i < decision.count; i++) this.#pool.spawn();
+      this.#record('grow', workers.length + decision.count, decision.reason);
+      return;
+    }
+    const victim = workers[decision.index];
+    if (!victim) return;
+    this.#record('shrink', workers.length - 1, decision.reason);
+    void this.#pool.retire(victim);
+  }
+
+  #record(kind: ScaleEvent['kind'], total: number, reason: string): void {
+    this.#log.info({ workers: total, reason }, kind === 'grow' ? 'pool grows' : 'pool shrinks');
+    this.events.push({ at: new Date().toISOString(), kind, workers: total, reason });
+    if (this.events.length > EVENTS_KEPT) this.events.shift();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The pool-size policy: grow fast, shrink slowly (Rocket's ThreadPool, and
+ * uWSGI's "spare2"/"busyness" cheaper algorithms). Pure: a snapshot in, a
+ * decision and the next state out; the master applies it every tick.
+ */
+
+export interface ScalingOptions {
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  /** Connections at which a worker counts as full. */
+  readonly workerConnections: number;
+  /** Event-loop utilization at which a worker counts as full (CPU-saturated). */
+  readonly eluFull: number;
+  /** Average event-loop utilization under which the pool may be idle. */
+  readonly eluIdle: number;
+  /** How long the pool must be idle, and how long after a grow, before one worker retires. */
+  readonly scaleDownAfter: number;
+  /** Waiting connections per extra worker when growing. */
+  readonly queuePerWorker: number;
+}
+
+export const SCALING_DEFAULTS = { eluFull: 0.9, eluIdle: 0.3, queuePerWorker: 5 } as const;
+
+export interface WorkerLoadSnapshot {
+  /** Spawning workers are capacity on its way: no second grow while one starts. */
+  readonly spawning: boolean;
+  readonly active: number;
+  readonly elu: number;
+}
+
+export interface ScalingState {
+  /** Since when the pool has been idle without interruption; null while busy. */
+  readonly idleSince: number | null;
+  readonly lastGrowAt: number;
+  readonly lastShrinkAt: number;
+  /** Anti-flap: extra wait before a shrink, doubled each time a grow follows a shrink closely. */
+  readonly penalty: number;
+}
+
+export const INITIAL_SCALING_STATE: ScalingState = { idleSince: null, lastGrowAt: -Infinity, lastShrinkAt: -Infinity, penalty: 0 };
+
+export type ScalingDecision =
+  | { readonly kind: 'hold' }
+  | { readonly kind: 'grow'; readonly count: number; readonly reason: string }
+  | { readonly kind: 'shrink'; readonly index: number; readonly reason: string };
+
+export function decideScaling(
+  now: number,
+  queueDepth: number,
+  workers: readonly WorkerLoadSnapshot[],
+  state: ScalingState,
+  o: ScalingOptions,
+): { decision: ScalingDecision; state: ScalingState } {
+  const total = workers.length;
+  const ready = workers.filter((w) => !w.spawning);
+  const full = (w: WorkerLoadSnapshot) => w.active >= o.workerConnections || w.elu >= o.eluFull;
+
+  if (total < o.maxWorkers && queueDepth > 0 && ready.length === total && ready.every(full)) {
+    const count = Math.min(o.maxWorkers - total, Math.max(1, Math.ceil(queueDepth / o.queuePerWorker)));
+    const flapped = now - state.lastShrinkAt < o.scaleDownAfter;
+    const penalty = flapped ? Math.min(8 * o.scaleDownAfter, Math.max(o.scaleDownAfter, state.penalty * 2)) : 0;
+    const reason = `${queueDepth} connection(s) waiting and every worker full`;
+    return { decision: { kind: 'grow', count, reason }, state: { ...state, idleSince: null, lastGrowAt: now, penalty } };
+  }
+
+  const connections = ready.reduce((n, w) => n + w.active, 0);
+  const averageElu = ready.length === 0 ? 1 : ready.reduce((n, w) => n + w.elu, 0) / ready.length;
+  // Idle: nothing waits, and one worker fewer would still run at most half full.
+  const idle =
+    queueDepth === 0 &&
+    total > o.minWorkers &&
+    ready.length === total &&
+    connections <= ((total - 1) * o.workerConnections) / 2 &&
+    averageElu * total <= o.eluIdle * (total - 1);
+  if (!idle) return { decision: { kind: 'hold' }, state: { ...state, idleSince: null } };
+
+  const idleSince = state.idleSince ?? now;
+  const wait = o.scaleDownAfter + state.penalty;
+  if (now - idleSince < o.scaleDownAfter || now - state.lastGrowAt < wait || now - state.lastShrinkAt < o.scaleDownAfter) {
+    return { decision: { kind: 'hold' }, state: { ...state, idleSince } };
+  }
+  let index = 0;
+  workers.forEach((w, i) => {
+    if (w.active <= (workers[index] as WorkerLoadSnapshot).active) index = i; // fewest connections, newest on a tie
+  });
+  const reason = `idle for ${now - idleSince} ms`;
+  return { decision: { kind: 'shrink', index, reason }, state: { ...state, idleSince: null, lastShrinkAt: now } };
+}
