@@ -1,5 +1,6 @@
 // `npm run bench`: rocket-cluster against node:cluster and a single process,
 // then the cost of parking. Not a test; see docs/BENCHMARKS.md.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { StatusReport } from '../master/status.js';
@@ -10,9 +11,11 @@ import { parseOptions, usage, type BenchOptions } from './options.js';
 import { measureParkLatency } from './park-latency.js';
 import { measureParkMemory } from './park-memory.js';
 import { print, progress, renderMarkdown, writeJson } from './report.js';
+import { measureReloads } from './reload.js';
+import { measureSpike, spikeServerArgs, summarizeSpikes, type SpikeNotMeasured, type SpikeResult, type SpikeSample } from './spike.js';
 import type { BenchResults } from './results.js';
-import { ROOT, startNodeCluster, startRocket, startSingle, type Server } from './servers.js';
-import { summarize } from './summary.js';
+import { BIN, ROOT, startNodeCluster, startRocket, startSingle, type Server } from './servers.js';
+import { summarize, summarizeReloads } from './summary.js';
 import { measureThroughput } from './throughput.js';
 
 const opts = parseOptions(process.argv.slice(2), process.env);
@@ -44,6 +47,7 @@ async function run(o: BenchOptions): Promise<number> {
   try {
     if (o.only.has('throughput')) await throughputPart(o, gen, results);
     if (o.only.has('park-latency') || o.only.has('park-memory')) await parkPart(o, results);
+    if (o.only.has('reload')) await reloadPart(o, gen, results);
   } finally {
     await stopAll();
   }
@@ -108,6 +112,56 @@ async function parkPart(o: BenchOptions, results: BenchResults): Promise<void> {
       await server.process.stop();
     }
   }
+}
+
+async function reloadPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
+  const servers: Server[] = [];
+  try {
+    // Default settings (park after 1 s idle, 5 s keep-alive): what a user gets.
+    for (const start of [startRocket, startNodeCluster]) {
+      const s = await start();
+      servers.push(s);
+      progress(`${s.name} for reloads on ${s.url} (SIGHUP to pid ${s.masterPid})`);
+    }
+    progress(`reloads: ${o.reloadRounds} round(s) x ${servers.length} servers x ${o.reloadDuration} s, ${o.reloads} reloads each, ${o.connections} connections`);
+    const measurements = await measureReloads(servers, gen, o, progress);
+    results.reload = { measurements, summary: summarizeReloads(measurements) };
+  } catch (e) {
+    fail(results, 'reload', e);
+  } finally {
+    collectProblems(servers, results, ' (reloads)');
+    await Promise.all(servers.map((s) => s.process.stop()));
+  }
+  try {
+    results.spikeToServe = await spikePart(o, results);
+  } catch (e) {
+    fail(results, 'queue spike', e);
+  }
+}
+
+/**
+ * The issue's "queue spike -> new worker serving" needs a pool that grows
+ * (--min-workers < --max-workers): measured when rocket-cluster has the flags.
+ */
+async function spikePart(o: BenchOptions, results: BenchResults): Promise<SpikeResult | SpikeNotMeasured> {
+  const help = spawnSync(process.execPath, [BIN, 'start', '--help'], { encoding: 'utf8', timeout: 10_000 });
+  if (!/--min-workers/.test(help.stdout ?? '') || !/--max-workers/.test(help.stdout ?? '')) {
+    return { measured: false, reason: 'waits for the dynamic pool: rocket-cluster has no --min-workers/--max-workers yet' };
+  }
+  const samples: SpikeSample[] = [];
+  for (let i = 1; i <= o.spikeSamples; i++) {
+    // A fresh cluster each time: the pool must start at one worker.
+    const server = await startRocket(spikeServerArgs(), []);
+    try {
+      const sm = await measureSpike(server);
+      samples.push(sm);
+      progress(`queue spike ${i}: ${sm.connections} connections, first response from a new worker after ${sm.toNewWorkerMs.toFixed(0)} ms, all served after ${sm.allServedMs.toFixed(0)} ms (${sm.growEvent})`);
+    } finally {
+      collectProblems([server], results, ' (queue spike)');
+      await server.process.stop();
+    }
+  }
+  return summarizeSpikes(samples);
 }
 
 function fail(results: BenchResults, part: string, e: unknown): void {

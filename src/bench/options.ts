@@ -13,16 +13,25 @@ export interface BenchOptions {
   readonly generator: 'auto' | 'wrk' | 'autocannon';
   readonly parkSamples: number;
   readonly parkSockets: number;
+  /** Seconds of load per reload measurement; the reloads are spread evenly over it. */
+  readonly reloadDuration: number;
+  /** Reloads triggered during each reload measurement. */
+  readonly reloads: number;
+  /** Rounds of the reload part; each measures every server once. */
+  readonly reloadRounds: number;
+  /** Queue spikes timed (each on a fresh rocket-cluster with a pool of 1..2). */
+  readonly spikeSamples: number;
   /** Which parts run; all by default. */
   readonly only: ReadonlySet<Part>;
   readonly out: string;
 }
 
-export type Part = 'throughput' | 'park-latency' | 'park-memory';
-const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory'];
+export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload';
+const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload'];
 
-// Defaults keep a full run near 2.5 minutes: 3 servers x 2 workloads x 3 rounds
-// x 5 s, plus warm-up and the park measurements. The machine has 2 cores shared
+// Defaults keep a full run near 3 minutes: 3 servers x 2 workloads x 3 rounds
+// x 5 s, plus warm-up, the park measurements and 2 servers x 2 rounds x 10 s of
+// reloads. The machine has 2 cores shared
 // by servers and load generator, so longer runs mostly burn other people's CPU.
 const SPEC = {
   duration: { env: 'BENCH_DURATION', def: '5', help: 'seconds per throughput measurement' },
@@ -33,12 +42,16 @@ const SPEC = {
   generator: { env: 'BENCH_GENERATOR', def: 'auto', help: 'auto, wrk or autocannon' },
   'park-samples': { env: 'BENCH_PARK_SAMPLES', def: '20', help: 'park->unpark round trips timed' },
   'park-sockets': { env: 'BENCH_PARK_SOCKETS', def: '6000', help: 'idle sockets parked for the memory measurement (fixed costs of the monitor weigh less with more)' },
+  'reload-duration': { env: 'BENCH_RELOAD_DURATION', def: '10', help: 'seconds of load per reload measurement' },
+  reloads: { env: 'BENCH_RELOADS', def: '3', help: 'reloads spread evenly over each reload measurement' },
+  'reload-rounds': { env: 'BENCH_RELOAD_ROUNDS', def: '2', help: 'rounds of the reload part; each measures every server once' },
+  'spike-samples': { env: 'BENCH_SPIKE_SAMPLES', def: '3', help: 'queue spikes timed until a new worker serves (part of reload)' },
   only: { env: 'BENCH_ONLY', def: PARTS.join(','), help: `comma-separated subset of ${PARTS.join(', ')}` },
   out: { env: 'BENCH_OUT', def: '.bench/results.json', help: 'where the raw results go' },
 } as const;
 
 export function usage(): string {
-  const lines = Object.entries(SPEC).map(([k, s]) => `  --${k.padEnd(14)} ${s.help} [env ${s.env}, default ${s.def}]`);
+  const lines = Object.entries(SPEC).map(([k, s]) => `  --${k.padEnd(16)} ${s.help} [env ${s.env}, default ${s.def}]`);
   return `npm run bench -- [options]\n${lines.join('\n')}\n`;
 }
 
@@ -83,6 +96,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     generator,
     parkSamples: positive('park-samples', get('park-samples'), true),
     parkSockets: positive('park-sockets', get('park-sockets'), true),
+    reloadDuration: positive('reload-duration', get('reload-duration'), false),
+    reloads: positive('reloads', get('reloads'), true),
+    reloadRounds: positive('reload-rounds', get('reload-rounds'), true),
+    spikeSamples: positive('spike-samples', get('spike-samples'), true),
     only,
     out: get('out'),
   };

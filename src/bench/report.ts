@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './results.js';
+import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
 import { BASELINE, TARGETS, type SummaryRow } from './summary.js';
 
 // The bench's only writer to the terminal: progress on stderr, so that stdout
@@ -54,9 +55,52 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('## Memory per parked socket', '');
     out.push(`${m.parked} idle sockets parked: monitor (pid ${m.monitorPid}) RSS ${mb(m.rssBeforeBytes)} MB → ${mb(m.rssAfterBytes)} MB, **${f(m.bytesPerSocket)} bytes per socket** (target ≤ ${TARGETS.parkedSocketBytes}: ${verdict(m.bytesPerSocket <= TARGETS.parkedSocketBytes)}).`, '');
   }
+  if (r.reload) out.push(...reloadLines(r), '');
+  if (r.spikeToServe) out.push(...spikeLines(r.spikeToServe), '');
   for (const fl of r.failures) out.push(`**${fl.part} failed:** ${fl.message}`, '');
   for (const p of r.serverProblems) out.push(`**${p.server} logged ${p.lines.length} warning/error line(s)**; see .bench/results.json.`, '');
   return `${out.join('\n')}\n`;
+}
+
+function reloadLines(r: BenchResults): string[] {
+  const o = r.options;
+  const rl = r.reload!;
+  const out: string[] = [];
+  out.push(`## Reloads under load — medians of ${o.reloadRounds} round(s), ${o.reloadDuration} s of ${r.generator} with ${o.connections} keep-alive connections, ${o.reloads} reloads each`, '');
+  out.push('| server | requests | failed requests | failed per reload | socket errors | non-2xx | failed, all rounds | parks | wakes | reload ms, median | reload ms, max |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of rl.summary) {
+    out.push(`| ${s.server} | ${f(s.requests)} | ${f(s.failed)} | ${f(s.failedPerReload, 1)} | ${f(s.errors)} | ${f(s.non2xx)} | ${s.failedTotal} | ${f(s.parks)} | ${f(s.wakes)} | ${f(s.reloadMs.median)} | ${f(s.reloadMs.max)} |`);
+  }
+  out.push('');
+  out.push('Failed = the generator\'s socket errors (connect, read, write, timeout) + non-2xx responses. A reload is SIGHUP to rocket-cluster\'s master, timed until it logs `reload complete`; for node:cluster a rolling restart (fork a new worker, wait for `listening`, `disconnect()` the old one, wait for its exit; one worker at a time). Parks and wakes: rocket-cluster\'s `/status` counters during the round.');
+  for (const s of rl.summary) {
+    if (s.notComplete > 0) out.push('', `**${s.server}: ${s.notComplete} reload(s) did not complete** (aborted or refused; see .bench/results.json).`);
+    if (s.afterLoad > 0) out.push('', `${s.server}: ${s.afterLoad} reload(s) ended after the load stopped; their failures may be missing.`);
+  }
+  const rocket = rl.summary.find((s) => s.server === 'rocket-cluster');
+  if (rocket) {
+    const bad = rl.measurements.filter((m) => m.status && (m.status.parkedLost > 0 || m.status.queueRejected > 0 || m.status.restarts > 0));
+    out.push('', `rocket-cluster reload (SIGHUP → \`reload complete\`): median ${f(rocket.reloadMs.median)} ms, max ${f(rocket.reloadMs.max)} ms over ${rocket.reloadMs.count} reloads.`);
+    if (bad.length > 0) out.push('', `rocket-cluster /status during reloads: ${bad.map((m) => `round ${m.round}: parked lost ${m.status!.parkedLost}, rejected ${m.status!.queueRejected}, restarts ${m.status!.restarts}`).join('; ')}.`);
+  }
+  return out;
+}
+
+function spikeLines(sp: SpikeResult | SpikeNotMeasured): string[] {
+  if (!sp.measured) return [`Queue spike → new worker serving: not measured (${sp.reason}).`];
+  const first = sp.samples[0];
+  return [
+    `## Queue spike → new worker serving — ${sp.samples.length} sample(s)`,
+    '',
+    `A fresh rocket-cluster with \`--min-workers 1 --max-workers 2 --worker-connections ${SPIKE_WORKER_CONNECTIONS}\` gets ${first?.connections ?? '—'} keep-alive connections at once, one request each: the first ${SPIKE_WORKER_CONNECTIONS} fill its only worker, the rest wait in the queue until the pool grows.`,
+    '',
+    '| sample | first response from the new worker, ms | all answered, ms | grow event |',
+    '|---:|---:|---:|---|',
+    ...sp.samples.map((s, i) => `| ${i + 1} | ${f(s.toNewWorkerMs)} | ${f(s.allServedMs)} | ${s.growEvent} |`),
+    '',
+    `Median ${f(sp.medianMs)} ms, max ${f(sp.maxMs)} ms (target ≤ ${TARGETS.spikeToServeMs} ms: ${verdict(sp.medianMs <= TARGETS.spikeToServeMs)}).`,
+  ];
 }
 
 function targetLines(summary: readonly SummaryRow[], bytesPerSocket: number | undefined): string[] {

@@ -3,7 +3,9 @@ import type { LogLine } from './children.js';
 import type { BenchOptions } from './options.js';
 import type { ParkLatencyResult } from './park-latency.js';
 import type { ParkMemoryResult } from './park-memory.js';
-import type { SummaryRow } from './summary.js';
+import type { ReloadResult } from './reload.js';
+import type { SpikeNotMeasured, SpikeResult } from './spike.js';
+import type { ReloadSummaryRow, SummaryRow } from './summary.js';
 import type { ThroughputResult } from './throughput.js';
 
 /** Everything one run measured; written verbatim to .bench/results.json. */
@@ -18,6 +20,9 @@ export interface BenchResults {
   rocketStatusAfterThroughput?: StatusReport;
   parkLatency?: ParkLatencyResult;
   parkMemory?: ParkMemoryResult;
+  reload?: ReloadResult & { readonly summary: ReloadSummaryRow[] };
+  /** Part of `reload`: queue spike -> first response from a new worker, or why it was not measured. */
+  spikeToServe?: SpikeResult | SpikeNotMeasured;
   /** A part that failed; the others still ran. */
   readonly failures: { part: string; message: string }[];
   /** Warn-or-worse log lines and stray output of each server, as evidence. */

@@ -6,7 +6,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root, from dist/bench/. */
 export const ROOT = path.resolve(HERE, '../..');
 export const HELLO_APP = path.join(ROOT, 'examples/hello.mjs');
-const BIN = path.join(ROOT, 'bin/rocket-cluster');
+export const BIN = path.join(ROOT, 'bin/rocket-cluster');
 const START_TIMEOUT_MS = 20_000;
 
 export type ServerName = 'rocket-cluster' | 'node:cluster' | 'single process';
@@ -19,18 +19,23 @@ export interface Server {
   readonly process: Launched;
   /** rocket-cluster only: the admin listener's base URL. */
   readonly adminUrl?: string;
+  /**
+   * The process that reloads on SIGHUP: rocket-cluster's master (the pid in
+   * its `"role":"master"` lines), node:cluster's primary.
+   */
+  readonly masterPid: number;
 }
 
 const isListening = (l: { msg?: string }): boolean => l.msg === 'listening';
 
 /**
- * rocket-cluster through its real CLI, 2 workers. `info` is the lowest level
+ * rocket-cluster through its real CLI, 2 workers unless `poolArgs` says otherwise. `info` is the lowest level
  * that still logs the bound addresses; the access log is off so that, like the
  * baselines, no process writes a line per request.
  */
-export async function startRocket(extraArgs: readonly string[] = []): Promise<Server> {
+export async function startRocket(extraArgs: readonly string[] = [], poolArgs: readonly string[] = ['--workers', '2']): Promise<Server> {
   const proc = launch('rocket-cluster', [
-    BIN, 'start', HELLO_APP, '--workers', '2', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    BIN, 'start', HELLO_APP, ...poolArgs, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
     '--no-access-log', '--log-level', 'info', '--shutdown-timeout', '3000', ...extraArgs,
   ]);
   try {
@@ -39,7 +44,8 @@ export async function startRocket(extraArgs: readonly string[] = []): Promise<Se
       proc.waitForLine((l) => l.msg === 'admin listening', START_TIMEOUT_MS),
     ]);
     proc.tree();
-    return { name: 'rocket-cluster', url: `http://${String(listening.address)}/`, process: proc, adminUrl: String(admin.address) };
+    const masterPid = typeof listening.pid === 'number' ? listening.pid : proc.pid;
+    return { name: 'rocket-cluster', url: `http://${String(listening.address)}/`, process: proc, adminUrl: String(admin.address), masterPid };
   } catch (e) {
     await proc.stop();
     throw e;
@@ -59,7 +65,7 @@ async function startScript(name: ServerName, args: readonly string[]): Promise<S
   try {
     const line = await proc.waitForLine(isListening, START_TIMEOUT_MS);
     proc.tree();
-    return { name, url: `http://${String(line.address)}/`, process: proc };
+    return { name, url: `http://${String(line.address)}/`, process: proc, masterPid: proc.pid };
   } catch (e) {
     await proc.stop();
     throw e;

@@ -1,3 +1,4 @@
+import type { ReloadMeasurement } from './reload.js';
 import type { ServerName } from './servers.js';
 import { median } from './stats.js';
 import type { Measurement, Workload } from './throughput.js';
@@ -29,6 +30,8 @@ export const TARGETS = {
   /** Below this the close result is a shortfall that needs a profile. */
   closeShortfall: 1.5,
   parkedSocketBytes: 4096,
+  /** Queue spike to the first response from a new worker. */
+  spikeToServeMs: 500,
 } as const;
 
 export function summarize(measurements: readonly Measurement[]): SummaryRow[] {
@@ -63,4 +66,54 @@ export function summarize(measurements: readonly Measurement[]): SummaryRow[] {
       };
     }),
   );
+}
+
+/** Reloads under load: medians over the rounds for one server. */
+export interface ReloadSummaryRow {
+  readonly server: ServerName;
+  readonly rounds: number;
+  readonly reloadsPerRound: number;
+  readonly requests: number;
+  /** Socket errors + non-2xx. */
+  readonly failed: number;
+  readonly failedPerReload: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  /** Summed over the rounds. */
+  readonly failedTotal: number;
+  /** rocket-cluster's /status: parks and wakes during a round (median), null when not available. */
+  readonly parks: number | null;
+  readonly wakes: number | null;
+  /** SIGHUP -> the server's "complete" line, over every completed reload of every round. */
+  readonly reloadMs: { readonly median: number; readonly max: number; readonly count: number };
+  /** Reloads that did not complete (aborted, refused), or ended after the load stopped. */
+  readonly notComplete: number;
+  readonly afterLoad: number;
+}
+
+export function summarizeReloads(measurements: readonly ReloadMeasurement[]): ReloadSummaryRow[] {
+  const servers = [...new Set(measurements.map((m) => m.server))];
+  return servers.map((server) => {
+    const ms = measurements.filter((m) => m.server === server);
+    const all = ms.flatMap((m) => m.reloads);
+    const done = all.filter((r) => r.outcome === 'complete').map((r) => r.ms);
+    const statuses = ms.map((m) => m.status).filter((s) => s !== undefined);
+    const perRound = ms[0]!.reloads.length;
+    return {
+      server,
+      rounds: ms.length,
+      reloadsPerRound: perRound,
+      requests: median(ms.map((m) => m.load.requests)),
+      failed: median(ms.map((m) => m.failed)),
+      failedPerReload: median(ms.map((m) => (m.reloads.length > 0 ? m.failed / m.reloads.length : Number.NaN))),
+      errors: median(ms.map((m) => m.load.errors)),
+      non2xx: median(ms.map((m) => m.load.non2xx)),
+      failedTotal: ms.reduce((a, m) => a + m.failed, 0),
+      parks: statuses.length > 0 ? median(statuses.map((s) => s.parks)) : null,
+      wakes: statuses.length > 0 ? median(statuses.map((s) => s.wakes)) : null,
+      reloadMs: { median: median(done), max: done.length > 0 ? Math.max(...done) : Number.NaN, count: done.length },
+      notComplete: all.length - done.length,
+      afterLoad: all.filter((r) => !r.duringLoad).length,
+    };
+  });
 }

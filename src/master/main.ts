@@ -26,6 +26,8 @@ export async function runMaster(config: ClusterConfig): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => void master.reload());
+  process.on('SIGTTIN', () => master.scaleBy(1));
+  process.on('SIGTTOU', () => master.scaleBy(-1));
   try {
     await master.start();
   } catch (error) {

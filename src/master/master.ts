@@ -5,6 +5,7 @@ import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { startAdmin } from './admin.js';
 import { Autoscaler } from './autoscaler.js';
+import { Supervisor } from './supervisor.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
 import { MonitorLink } from './monitor-link.js';
 import { WorkerPool } from './pool.js';
@@ -26,6 +27,7 @@ export class Master {
   readonly #queue: ConnectionQueue;
   readonly #pool: WorkerPool;
   readonly #autoscaler: Autoscaler;
+  readonly #supervisor: Supervisor;
   readonly #startedAt = Date.now();
   #monitor: MonitorLink | null = null;
   #monitorRestarts = 0;
@@ -54,7 +56,9 @@ export class Master {
       fatal: (w, code, message) => this.#onWorkerFatal(w, code, message),
       exit: () => this.#onChildExit(),
     });
-    this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, () => this.#state !== 'running' || this.#reloading);
+    const busy = () => this.#state !== 'running' || this.#reloading;
+    this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, busy);
+    this.#supervisor = new Supervisor(config, this.#pool, log, busy);
   }
 
   /** Addresses actually bound (port 0 resolved). */
@@ -96,6 +100,7 @@ export class Master {
     }
     this.#state = 'running';
     this.#autoscaler.start();
+    this.#supervisor.start();
     for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
   }
 
@@ -108,6 +113,7 @@ export class Master {
     if (this.#stopped) return this.#stopped;
     this.#state = 'stopping';
     this.#autoscaler.stop();
+    this.#supervisor.stop();
     this.#log.info({ queued: this.#queue.length }, 'stopping');
     this.#stopped = (async () => {
       const deadline = setTimeout(() => {
@@ -132,6 +138,7 @@ export class Master {
     this.#closing = true;
     this.#workersStopped = true;
     this.#autoscaler.stop();
+    this.#supervisor.stop();
     this.#pool.stop();
     this.#pool.kill();
     this.#monitor?.kill();
@@ -159,20 +166,14 @@ export class Master {
     }
     this.#reloading = true;
     const generation = ++this.#pool.generation;
-    const old = this.#pool.workers.filter((w) => w.generation < generation);
+    const old = this.#pool.workers.filter((w) => w.generation < generation && !w.retiring);
+    // An errored pool may have no worker left: a reload brings it back to min.
+    const steps = Math.max(old.length, this.#config.minWorkers);
     this.#log.info({ generation, replacing: old.length }, 'reload started');
     try {
-      for (const worker of old) {
-        const fresh = this.#pool.spawn();
-        try {
-          await withTimeout(fresh.started, this.#config.startTimeout, `new worker not ready within ${this.#config.startTimeout} ms`);
-        } catch (error) {
-          fresh.retiring = true; // its exit is expected: do not replace it
-          fresh.kill();
-          throw error;
-        }
+      for (let i = 0; i < steps; i++) {
+        await this.#pool.replace(old[i]);
         if (this.#state !== 'running') return false;
-        await this.#pool.retire(worker);
       }
       this.#log.info({ generation }, 'reload complete');
       return true;
@@ -181,6 +182,22 @@ export class Master {
       return false;
     } finally {
       this.#reloading = false;
+    }
+  }
+
+  /** SIGTTIN / SIGTTOU: one worker more or fewer, within the pool's bounds. */
+  scaleBy(delta: 1 | -1): void {
+    const live = this.#pool.workers.filter((w) => !w.retiring);
+    if (this.#state !== 'running' || this.#reloading) return;
+    if (delta > 0 && live.length < this.#config.maxWorkers) {
+      this.#pool.spawn();
+      this.#log.info({ workers: live.length + 1 }, 'pool grows by signal');
+    } else if (delta < 0 && live.length > this.#config.minWorkers) {
+      const victim = live.reduce((a, b) => (b.active <= a.active ? b : a));
+      void this.#pool.retire(victim);
+      this.#log.info({ workers: live.length - 1 }, 'pool shrinks by signal');
+    } else {
+      this.#log.warn({ workers: live.length, min: this.#config.minWorkers, max: this.#config.maxWorkers }, 'pool size unchanged: at its bound');
     }
   }
 
@@ -208,7 +225,13 @@ export class Master {
         uptimeMs: now - w.startedAt,
       })),
       restarts: this.#pool.restarts,
-      pool: { min: this.#config.minWorkers, max: this.#config.maxWorkers, events: this.#autoscaler.events },
+      pool: {
+        min: this.#config.minWorkers,
+        max: this.#config.maxWorkers,
+        errored: this.#pool.errored,
+        recycled: this.#supervisor.recycled,
+        events: this.#autoscaler.events,
+      },
       connections: { accepted: this.#counters.accepted, dispatched: this.#counters.dispatched, parks: this.#counters.parks, wakes: this.#counters.wakes },
     };
   }
@@ -219,7 +242,9 @@ export class Master {
   }
 
   #enqueue(item: PendingConnection): void {
-    if (this.#queue.full || this.#workersStopped) {
+    // An errored pool with no worker left cannot serve: answer now rather than queue.
+    const hopeless = this.#pool.errored !== null && !this.#pool.workers.some((w) => w.ready);
+    if (this.#queue.full || this.#workersStopped || hopeless) {
       this.#counters.rejected++;
       rejectBusy(item.handle);
       return;
@@ -335,8 +360,3 @@ export class Master {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new RocketError('RC_ERR_WORKER_START', message)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

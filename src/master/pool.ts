@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { WorkerLink, type WorkerEvents } from './worker-link.js';
 
@@ -6,10 +7,13 @@ import { WorkerLink, type WorkerEvents } from './worker-link.js';
 const QUICK_DEATH_MS = 10_000;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
+/** Workers dying young this many times in a row is a crash loop: respawning stops. */
+const CRASH_LOOP_DEATHS = 5;
 
 /**
  * The worker processes: starts them, replaces one that dies (after an
- * exponential backoff while they keep dying young), and stops them all.
+ * exponential backoff while they keep dying young), stops respawning in a crash
+ * loop ("errored": no timer, no CPU, until a reload), and stops them all.
  */
 export class WorkerPool {
   readonly workers: WorkerLink[] = [];
@@ -21,6 +25,8 @@ export class WorkerPool {
   #stopping = false;
   #respawnTimers = new Set<NodeJS.Timeout>();
   restarts = 0;
+  /** Why respawning stopped (a crash loop); null while healthy. */
+  errored: string | null = null;
   /** Generation new workers belong to; a reload starts the next one. */
   generation = 1;
 
@@ -35,6 +41,25 @@ export class WorkerPool {
     this.workers.push(worker);
     this.#log.info({ worker: worker.id, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
     return worker;
+  }
+
+  /**
+   * Starts a worker of the current generation and, once it is ready, retires
+   * `old` (reload, recycling). If the new one fails to start it is killed, the
+   * old one is left serving, and the error is thrown.
+   */
+  async replace(old: WorkerLink | undefined): Promise<void> {
+    const fresh = this.spawn();
+    try {
+      await withTimeout(fresh.started, this.#config.startTimeout, `new worker not ready within ${this.#config.startTimeout} ms`);
+    } catch (error) {
+      fresh.retiring = true; // its exit is expected: not a crash to restart
+      fresh.kill();
+      throw error;
+    }
+    this.#quickDeaths = 0;
+    this.errored = null;
+    if (old) await this.retire(old);
   }
 
   /**
@@ -74,6 +99,11 @@ export class WorkerPool {
     this.#events.exit?.(worker, code, signal);
     if (expected) return;
     this.#quickDeaths = lived < QUICK_DEATH_MS ? this.#quickDeaths + 1 : 0;
+    if (this.#quickDeaths >= CRASH_LOOP_DEATHS) {
+      this.errored = `${this.#quickDeaths} workers in a row died within ${QUICK_DEATH_MS} ms of starting (last: code ${code}, signal ${signal})`;
+      this.#log.error({ reason: this.errored }, 'crash loop: workers are no longer restarted until a reload');
+      return;
+    }
     const delay = this.#quickDeaths === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#quickDeaths - 1));
     const timer = setTimeout(() => {
       this.#respawnTimers.delete(timer);
@@ -83,4 +113,10 @@ export class WorkerPool {
     }, delay);
     this.#respawnTimers.add(timer);
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new RocketError('RC_ERR_WORKER_START', message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

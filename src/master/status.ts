@@ -25,6 +25,13 @@ export interface StatusReport {
   }[];
   readonly restarts: number;
   /** Pool bounds and the last scale events with their reason. */
-  readonly pool: { readonly min: number; readonly max: number; readonly events: readonly ScaleEvent[] };
+  readonly pool: {
+    readonly min: number;
+    readonly max: number;
+    /** Why workers are no longer restarted (a crash loop), or null. */
+    readonly errored: string | null;
+    readonly recycled: number;
+    readonly events: readonly ScaleEvent[];
+  };
   readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
 }

@@ -23,15 +23,22 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** Resolves once the worker said ready; rejects if it failed or exited first. */
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
-  #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0 };
+  #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
   #sent = 0;
   /** Told to retire: its exit is expected and it is not replaced. */
   retiring = false;
+  /** A replacement is starting; it retires once that one is ready. */
+  recycling = false;
+  /** When the worker last sent anything (it reports at least every 0.5 s). */
+  lastHeard = Date.now();
+  /** Requests after which it is recycled: --max-requests plus a random share of the jitter. */
+  readonly requestLimit: number;
 
   constructor(id: number, generation: number, config: ClusterConfig, events: WorkerEvents) {
     super('worker', id, config);
     this.generation = generation;
     this.#events = events;
+    this.requestLimit = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : Infinity;
     this.started = new Promise((resolve, reject) => (this.#startedSettle = { resolve, reject }));
     this.started.catch(() => {}); // a failed start is reported through events too
   }
@@ -55,6 +62,10 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
 
   get served(): number {
     return this.#reported.served;
+  }
+
+  get rss(): number {
+    return this.#reported.rss;
   }
 
   /** Event-loop utilization over the worker's last report interval (at most 0.5 s old). */
@@ -89,6 +100,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   protected override receive(m: WorkerToMaster, handle: NativeHandle | undefined): boolean {
+    this.lastHeard = Date.now();
     switch (m.t) {
       case 'ready':
         this.#reported = m;

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   /** Node's own default; a larger head answers 431. */
   maxHeaderSize: 16 * 1024,
   shutdownTimeout: 10_000,
+  /** A worker whose event loop has not answered for this long is killed and replaced. */
+  workerTimeout: 30_000,
   /** A retiring worker (reload) that still holds connections after this is killed. */
   drainTimeout: 30_000,
   /** A worker that has not said `ready` by then is a failed start. */

@@ -46,6 +46,8 @@ export interface WorkerLoad {
   readonly received: number;
   /** Event-loop utilization (0..1) since the previous report: near 1 is a CPU-saturated worker. */
   readonly elu: number;
+  /** Resident memory of the worker process, in bytes. */
+  readonly rss: number;
 }
 
 export type MasterToWorker =

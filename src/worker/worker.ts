@@ -26,7 +26,7 @@ export class WorkerRuntime {
   #server: http.Server | null = null;
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
-  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0 };
+  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
   #lastElu = performance.eventLoopUtilization();
   /** Leaving: retiring or shutting down; exits once no connection is left. */
   #draining = false;
@@ -170,7 +170,7 @@ export class WorkerRuntime {
     const c = this.#connections;
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
-    return { active: c.active, served: c.served, received: c.received, elu: Math.round(elu.utilization * 1000) / 1000 };
+    return { active: c.active, served: c.served, received: c.received, elu: Math.round(elu.utilization * 1000) / 1000, rss: process.memoryUsage.rss() };
   }
 
   #exitIfDrained(): void {

@@ -22,6 +22,10 @@ interface StartArgs {
   maxHeaderSize?: number;
   shutdownTimeout?: number;
   drainTimeout?: number;
+  workerTimeout?: number;
+  maxRequests?: number;
+  maxRequestsJitter?: number;
+  maxMemory?: number;
   startTimeout?: number;
   timeoutCheckInterval?: number;
   admin?: string;
@@ -55,6 +59,10 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
         .option('max-header-size', int('bytes of request head, else 431', DEFAULTS.maxHeaderSize))
         .option('shutdown-timeout', int('ms a graceful stop may take before processes are killed', DEFAULTS.shutdownTimeout))
         .option('drain-timeout', int('ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed', DEFAULTS.drainTimeout))
+        .option('worker-timeout', int('ms a worker may go without a heartbeat before it is killed and replaced', DEFAULTS.workerTimeout))
+        .option('max-requests', int('recycle a worker after this many requests; 0 never', 0))
+        .option('max-requests-jitter', int('add up to this many (random per worker) to --max-requests, so workers do not recycle together', 0))
+        .option('max-memory', int('recycle a worker whose RSS exceeds this many MB; 0 never', 0))
         .option('start-timeout', int('ms for workers to get ready (and for a script to call listen())', DEFAULTS.startTimeout))
         .option('timeout-check-interval', int('ms between checks of headers/request timeouts; a 408 can be this late', DEFAULTS.timeoutCheckInterval))
         .option('admin', { type: 'string', describe: 'address for the admin listener (GET /status), for example 127.0.0.1:9090 [default: off]' })
@@ -78,6 +86,6 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
 
 function pick(args: StartArgs): Partial<StartArgs> {
   const { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
-  const { maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
-  return { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
+  const { maxHeaderSize, shutdownTimeout, drainTimeout, workerTimeout, maxRequests, maxRequestsJitter, maxMemory, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
+  return { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, workerTimeout, maxRequests, maxRequestsJitter, maxMemory, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
 }
