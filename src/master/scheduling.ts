@@ -5,25 +5,31 @@ export interface WorkerSnapshot {
   readonly busy: boolean;
   /** Connections the worker holds. */
   readonly active: number;
+  /** Reload generation: during a rolling reload, new workers are preferred. */
+  readonly generation: number;
 }
 
 /**
  * Picks the worker for the next connection: ready, nothing in flight, under the
- * per-worker cap, fewest connections; ties go to the first candidate at or after
- * `start`, so that equal workers take turns instead of the first one taking all.
+ * per-worker cap; newest generation first (during a rolling reload, a
+ * connection sent to an old worker would be handed back again moments later),
+ * then fewest connections; ties go to the first candidate at or after `start`,
+ * so that equal workers take turns instead of the first one taking all.
  * Returns -1 when no worker can take a connection now (it waits in the queue).
  */
 export function pickWorker(workers: readonly WorkerSnapshot[], cap: number, start = 0): number {
   let best = -1;
   let bestActive = Infinity;
+  let bestGeneration = -Infinity;
   const n = workers.length;
   for (let k = 0; k < n; k++) {
     const i = (start + k) % n;
     const w = workers[i] as WorkerSnapshot;
     if (!w.ready || w.busy || w.active >= cap) continue;
-    if (w.active < bestActive) {
+    if (w.generation > bestGeneration || (w.generation === bestGeneration && w.active < bestActive)) {
       best = i;
       bestActive = w.active;
+      bestGeneration = w.generation;
     }
   }
   return best;

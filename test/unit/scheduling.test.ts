@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickWorker, type WorkerSnapshot } from '../../src/master/scheduling.js';
 
-const w = (active: number, over: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ ready: true, busy: false, active, ...over });
+const w = (active: number, over: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ ready: true, busy: false, active, generation: 1, ...over });
 
 describe('pickWorker', () => {
   it('picks the least loaded ready worker', () => {
@@ -23,5 +23,10 @@ describe('pickWorker', () => {
     expect(pickWorker(pool, 10, 1)).toBe(1);
     expect(pickWorker(pool, 10, 2)).toBe(2);
     expect(pickWorker(pool, 10, 3)).toBe(0);
+  });
+
+  it('prefers the newest generation during a reload, even if it holds more connections', () => {
+    expect(pickWorker([w(0), w(5, { generation: 2 }), w(1)], 10)).toBe(1);
+    expect(pickWorker([w(0), w(10, { generation: 2 })], 10)).toBe(0); // a full new worker does not block the old ones
   });
 });
