@@ -178,10 +178,16 @@ export class Connections {
     }
   }
 
+  /**
+   * Right after the current callback, before the event loop reads anything
+   * more: a busy client's next request is often already on its way, and a
+   * later check (setImmediate runs after the poll phase) would find it begun
+   * and miss the moment the connection was between requests.
+   */
   #scheduleRelease(): void {
     if (this.#releaseScheduled) return;
     this.#releaseScheduled = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       this.#releaseScheduled = false;
       this.#release(this.#leaving === 'park');
     });
