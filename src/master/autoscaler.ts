@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
-import { INITIAL_SCALING_STATE, SCALING_DEFAULTS, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
+import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
 
 const TICK_MS = 250;
 const EVENTS_KEPT = 20;
@@ -33,7 +33,7 @@ export class Autoscaler {
     this.#log = log;
     this.#queueDepth = queueDepth;
     this.#paused = paused;
-    this.#options = { ...SCALING_DEFAULTS, ...config };
+    this.#options = config;
   }
 
   start(): void {

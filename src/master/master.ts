@@ -12,7 +12,7 @@ import { WorkerPool } from './pool.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
 import { pickWorker } from './scheduling.js';
-import type { StatusReport } from './status.js';
+import { buildStatus, type StatusReport } from './status.js';
 import type { WorkerLink } from './worker-link.js';
 
 /**
@@ -202,38 +202,20 @@ export class Master {
   }
 
   status(): StatusReport {
-    const now = Date.now();
-    const m = this.#monitor;
-    return {
-      name: this.#config.name,
-      pid: process.pid,
+    return buildStatus({
+      config: this.#config,
       state: this.#state,
-      generation: this.#pool.generation,
       reloading: this.#reloading,
-      uptimeMs: now - this.#startedAt,
+      startedAt: this.#startedAt,
       listening: this.addresses,
-      queue: { depth: this.#queue.length, capacity: this.#queue.capacity, oldestWaitMs: this.#queue.oldestWait(now), rejected: this.#counters.rejected },
-      parked: { count: m?.parked ?? 0, capacity: this.#config.maxParked, refused: this.#counters.parkRefused, lost: this.#counters.parkedLost },
-      monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: this.#monitorRestarts },
-      workers: this.#pool.workers.map((w) => ({
-        id: w.id,
-        pid: w.pid ?? null,
-        state: w.state,
-        generation: w.generation,
-        connections: w.active,
-        served: w.served,
-        uptimeMs: now - w.startedAt,
-      })),
-      restarts: this.#pool.restarts,
-      pool: {
-        min: this.#config.minWorkers,
-        max: this.#config.maxWorkers,
-        errored: this.#pool.errored,
-        recycled: this.#supervisor.recycled,
-        events: this.#autoscaler.events,
-      },
-      connections: { accepted: this.#counters.accepted, dispatched: this.#counters.dispatched, parks: this.#counters.parks, wakes: this.#counters.wakes },
-    };
+      queue: this.#queue,
+      pool: this.#pool,
+      monitor: this.#monitor,
+      monitorRestarts: this.#monitorRestarts,
+      recycled: this.#supervisor.recycled,
+      scaleEvents: this.#autoscaler.events,
+      counters: this.#counters,
+    });
   }
 
   #onConnection(handle: NativeHandle): void {

@@ -19,8 +19,6 @@ export interface ScalingOptions {
   readonly queuePerWorker: number;
 }
 
-export const SCALING_DEFAULTS = { eluFull: 0.9, eluIdle: 0.3, queuePerWorker: 5 } as const;
-
 export interface WorkerLoadSnapshot {
   /** Spawning workers are capacity on its way: no second grow while one starts. */
   readonly spawning: boolean;

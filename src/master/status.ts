@@ -1,5 +1,9 @@
+import type { ClusterConfig } from '../shared/config.js';
 import type { ScaleEvent } from './autoscaler.js';
 import type { ChildState } from './lifecycle.js';
+import type { MonitorLink } from './monitor-link.js';
+import type { WorkerPool } from './pool.js';
+import type { ConnectionQueue } from './queue.js';
 
 /** What `GET /status` answers (and, later, the CLI's `status`). */
 export interface StatusReport {
@@ -34,4 +38,49 @@ export interface StatusReport {
     readonly events: readonly ScaleEvent[];
   };
   readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
+}
+
+/** What the master knows, as `buildStatus` needs it. */
+export interface StatusSources {
+  readonly config: ClusterConfig;
+  readonly state: StatusReport['state'];
+  readonly reloading: boolean;
+  readonly startedAt: number;
+  readonly listening: readonly string[];
+  readonly queue: ConnectionQueue;
+  readonly pool: WorkerPool;
+  readonly monitor: MonitorLink | null;
+  readonly monitorRestarts: number;
+  readonly recycled: number;
+  readonly scaleEvents: readonly ScaleEvent[];
+  readonly counters: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number; readonly rejected: number; readonly parkRefused: number; readonly parkedLost: number };
+}
+
+export function buildStatus(s: StatusSources): StatusReport {
+  const now = Date.now();
+  const { config, queue, pool, monitor: m, counters: c } = s;
+  return {
+    name: config.name,
+    pid: process.pid,
+    state: s.state,
+    generation: pool.generation,
+    reloading: s.reloading,
+    uptimeMs: now - s.startedAt,
+    listening: s.listening,
+    queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected },
+    parked: { count: m?.parked ?? 0, capacity: config.maxParked, refused: c.parkRefused, lost: c.parkedLost },
+    monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: s.monitorRestarts },
+    workers: pool.workers.map((w) => ({
+      id: w.id,
+      pid: w.pid ?? null,
+      state: w.state,
+      generation: w.generation,
+      connections: w.active,
+      served: w.served,
+      uptimeMs: now - w.startedAt,
+    })),
+    restarts: pool.restarts,
+    pool: { min: config.minWorkers, max: config.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents },
+    connections: { accepted: c.accepted, dispatched: c.dispatched, parks: c.parks, wakes: c.wakes },
+  };
 }

@@ -7,6 +7,12 @@ export const DEFAULTS = {
   minWorkers: 1,
   /** Idle time before the pool retires one worker (and the least time between two such retirements). */
   scaleDownAfter: 10_000,
+  /** Event-loop utilization at which a worker counts as full (CPU-saturated). */
+  eluFull: 0.9,
+  /** Average event-loop utilization under which the pool may shrink. */
+  eluIdle: 0.3,
+  /** Waiting connections per extra worker when the pool grows. */
+  queuePerWorker: 5,
   /** Accepted connections waiting for a worker; past this a client gets 503. */
   queueSize: 1024,
   /** Connections one worker serves at once before the master stops sending it more. */

@@ -12,6 +12,9 @@ interface StartArgs {
   minWorkers?: number;
   maxWorkers?: number;
   scaleDownAfter?: number;
+  eluFull?: number;
+  eluIdle?: number;
+  queuePerWorker?: number;
   queueSize?: number;
   workerConnections?: number;
   parkAfter?: number;
@@ -48,6 +51,9 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
         .option('workers', { type: 'number', alias: 'w', describe: 'a fixed pool of N workers: shorthand for --min-workers N --max-workers N' })
         .option('min-workers', int('fewest worker processes', DEFAULTS.minWorkers))
         .option('max-workers', { type: 'number', describe: 'most worker processes [default: the CPUs this process may use, cgroup quota included]' })
+        .option('elu-full', { type: 'number', describe: `event-loop utilization (0-1) at which a worker counts as full [default: ${DEFAULTS.eluFull}]` })
+        .option('elu-idle', { type: 'number', describe: `average event-loop utilization (0-1) under which the pool may shrink [default: ${DEFAULTS.eluIdle}]` })
+        .option('queue-per-worker', int('waiting connections per extra worker when the pool grows', DEFAULTS.queuePerWorker))
         .option('scale-down-after', int('ms the pool must be idle before one worker retires (and between two retirements)', DEFAULTS.scaleDownAfter))
         .option('queue-size', int('connections waiting for a worker before new ones get 503', DEFAULTS.queueSize))
         .option('worker-connections', int('connections one worker serves at once', DEFAULTS.workerConnections))
@@ -85,7 +91,7 @@ export function startCommand(setCode: (code: number) => void): CommandModule<obj
 }
 
 function pick(args: StartArgs): Partial<StartArgs> {
-  const { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
+  const { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, eluFull, eluIdle, queuePerWorker, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout } = args;
   const { maxHeaderSize, shutdownTimeout, drainTimeout, workerTimeout, maxRequests, maxRequestsJitter, maxMemory, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel } = args;
-  return { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, workerTimeout, maxRequests, maxRequestsJitter, maxMemory, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
+  return { name, listen, workers, minWorkers, maxWorkers, scaleDownAfter, eluFull, eluIdle, queuePerWorker, queueSize, workerConnections, parkAfter, keepAliveTimeout, maxParked, headersTimeout, requestTimeout, maxHeaderSize, shutdownTimeout, drainTimeout, workerTimeout, maxRequests, maxRequestsJitter, maxMemory, startTimeout, timeoutCheckInterval, admin, accessLog, logLevel };
 }
