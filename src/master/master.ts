@@ -54,7 +54,11 @@ export class Master {
       load: () => this.#pump(),
       park: (w, id, handle) => this.#onPark(id, handle),
       fatal: (w, code, message) => this.#onWorkerFatal(w, code, message),
-      exit: () => this.#onChildExit(),
+      exit: () => {
+        // A crash loop: nothing to watch or scale until a reload; no timer keeps running.
+        if (this.#pool.errored !== null) this.#setTimers(false);
+        this.#onChildExit();
+      },
     });
     const busy = () => this.#state !== 'running' || this.#reloading;
     this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, busy);
@@ -99,8 +103,7 @@ export class Master {
       throw error;
     }
     this.#state = 'running';
-    this.#autoscaler.start();
-    this.#supervisor.start();
+    this.#setTimers(true);
     for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
   }
 
@@ -112,8 +115,7 @@ export class Master {
   stop(): Promise<void> {
     if (this.#stopped) return this.#stopped;
     this.#state = 'stopping';
-    this.#autoscaler.stop();
-    this.#supervisor.stop();
+    this.#setTimers(false);
     this.#log.info({ queued: this.#queue.length }, 'stopping');
     this.#stopped = (async () => {
       const deadline = setTimeout(() => {
@@ -137,8 +139,7 @@ export class Master {
   async #forceStop(): Promise<void> {
     this.#closing = true;
     this.#workersStopped = true;
-    this.#autoscaler.stop();
-    this.#supervisor.stop();
+    this.#setTimers(false);
     this.#pool.stop();
     this.#pool.kill();
     this.#monitor?.kill();
@@ -176,6 +177,7 @@ export class Master {
         if (this.#state !== 'running') return false;
       }
       this.#log.info({ generation }, 'reload complete');
+      this.#setTimers(true); // an errored pool is healthy again
       return true;
     } catch (error) {
       this.#log.error({ generation, code: (error as RocketError).code }, `reload aborted, the old workers keep serving: ${(error as Error).message}`);
@@ -216,6 +218,16 @@ export class Master {
       scaleEvents: this.#autoscaler.events,
       counters: this.#counters,
     });
+  }
+
+  #setTimers(on: boolean): void {
+    if (on && this.#state === 'running') {
+      this.#autoscaler.start();
+      this.#supervisor.start();
+    } else {
+      this.#autoscaler.stop();
+      this.#supervisor.stop();
+    }
   }
 
   #onConnection(handle: NativeHandle): void {

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -54,6 +57,26 @@ describe('supervision', () => {
     expect(status.restarts).toBe(4); // the first worker and four restarts died young
     await cluster.waitForLog((l) => l.msg.startsWith('crash loop'));
     expect((await get(cluster)).status).toBe(503);
+    await cluster.stop();
+  });
+
+  it('a reload brings an errored pool back to min', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocket-errored-'));
+    const file = path.join(dir, 'app.mjs');
+    fs.writeFileSync(file, "setTimeout(() => { throw new Error('crash at start'); }, 300);\nexport default (req, res) => res.end('broken');\n");
+    try {
+      const cluster = await startCluster(file, ['--workers', '1']);
+      await expect.poll(async () => (await cluster.status()).pool.errored, { timeout: 20_000 }).not.toBeNull();
+      fs.writeFileSync(file, "export default (req, res) => res.end('fixed');\n");
+      cluster.child.kill('SIGHUP');
+      await cluster.waitForLog((l) => l.msg === 'reload complete', 20_000);
+      const status = await cluster.status();
+      expect(status.pool.errored).toBeNull();
+      expect(status.workers.filter((w) => w.state === 'ready')).toHaveLength(1);
+      expect(await (await fetch(`http://127.0.0.1:${cluster.port}/`)).text()).toBe('fixed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a worker whose event loop hangs is killed after --worker-timeout and replaced', async () => {
