@@ -73,9 +73,14 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return this.#reported.elu;
   }
 
-  /** Counts as capacity: said ready, not retiring. */
+  /**
+   * Counts as capacity: said ready, not retiring, and its channel still open.
+   * The channel can close (the process died) before its exit event is seen; a
+   * connection re-queued then must not be offered to the same worker again,
+   * which would fail at once and loop.
+   */
   get ready(): boolean {
-    return this.state === 'ready';
+    return this.state === 'ready' && this.channel.connected;
   }
 
   /** A connection is on its way to this worker and not yet acknowledged. */
