@@ -7,7 +7,7 @@ import { startAdmin } from './admin.js';
 import { Autoscaler } from './autoscaler.js';
 import { Supervisor } from './supervisor.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
-import { MonitorLink } from './monitor-link.js';
+import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
@@ -29,14 +29,13 @@ export class Master {
   readonly #autoscaler: Autoscaler;
   readonly #supervisor: Supervisor;
   readonly #startedAt = Date.now();
-  #monitor: MonitorLink | null = null;
-  #monitorRestarts = 0;
+  readonly #parking: Parking;
   #listeners: BoundListener[] = [];
   #admin: http.Server | null = null;
   #state: StatusReport['state'] = 'starting';
   #nextConnId = 0;
   #turn = 0;
-  #counters = { accepted: 0, dispatched: 0, parks: 0, wakes: 0, rejected: 0, parkRefused: 0, parkedLost: 0 };
+  #counters = { accepted: 0, dispatched: 0, rejected: 0 };
   #startup: { resolve: () => void; reject: (e: Error) => void } | null = null;
   #stopped: Promise<void> | null = null;
   #workersStopped = false;
@@ -52,7 +51,7 @@ export class Master {
     this.#pool = new WorkerPool(config, log, {
       ready: (w) => this.#onWorkerReady(w),
       load: () => this.#pump(),
-      park: (w, id, handle) => this.#onPark(id, handle),
+      park: (w, id, handle) => this.#parking.park(id, handle, this.#state !== 'stopping'),
       fatal: (w, code, message) => this.#onWorkerFatal(w, code, message),
       exit: () => {
         // A crash loop: nothing to watch or scale until a reload; no timer keeps running.
@@ -63,6 +62,22 @@ export class Master {
     const busy = () => this.#state !== 'running' || this.#reloading;
     this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, busy);
     this.#supervisor = new Supervisor(config, this.#pool, log, busy);
+    this.#parking = new Parking(config, log, {
+      ready: () => this.#checkStarted(),
+      // The client has a request on the wire: it is served, or answered 503 if workers are already stopping.
+      wake: (id, handle, head) => this.#enqueue({ id, handle, head, since: Date.now() }),
+      exited: (monitor, code, signal) => {
+        if (this.#state === 'stopping' || this.#closing) {
+          this.#onChildExit();
+          return false;
+        }
+        if (this.#startup) {
+          this.#startup.reject(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
+          return false;
+        }
+        return true;
+      },
+    });
   }
 
   /** Addresses actually bound (port 0 resolved). */
@@ -77,7 +92,7 @@ export class Master {
    */
   async start(): Promise<void> {
     const { minWorkers, startTimeout } = this.#config;
-    this.#spawnMonitor();
+    this.#parking.start();
     for (let i = 0; i < minWorkers; i++) this.#pool.spawn();
     try {
       await new Promise<void>((resolve, reject) => {
@@ -124,7 +139,7 @@ export class Master {
       }, this.#config.shutdownTimeout);
       const gone = new Promise<void>((resolve) => (this.#childrenGone = resolve));
       await closeAll(this.#listeners);
-      this.#monitor?.stop();
+      this.#parking.stop();
       this.#maybeStopWorkers();
       this.#onChildExit();
       await gone;
@@ -142,7 +157,7 @@ export class Master {
     this.#setTimers(false);
     this.#pool.stop();
     this.#pool.kill();
-    this.#monitor?.kill();
+    this.#parking.kill();
     for (const item of this.#queue.drain()) closeHandle(item.handle);
     this.#admin?.close();
     await closeAll(this.#listeners);
@@ -212,8 +227,8 @@ export class Master {
       listening: this.addresses,
       queue: this.#queue,
       pool: this.#pool,
-      monitor: this.#monitor,
-      monitorRestarts: this.#monitorRestarts,
+      monitor: this.#parking.monitor,
+      parking: this.#parking.counters,
       recycled: this.#supervisor.recycled,
       scaleEvents: this.#autoscaler.events,
       counters: this.#counters,
@@ -282,43 +297,6 @@ export class Master {
     );
   }
 
-  #onPark(id: number, handle: NativeHandle): void {
-    const monitor = this.#monitor;
-    if (!monitor || monitor.state !== 'ready' || monitor.parked >= this.#config.maxParked || this.#state === 'stopping') {
-      // Nowhere to keep it: close the idle connection, as a keep-alive timeout would.
-      this.#counters.parkRefused++;
-      closeHandle(handle);
-      return;
-    }
-    this.#counters.parks++;
-    monitor.parked++; // until the monitor's own count arrives
-    monitor.watch(id, handle, this.#config.parkAfter).then(
-      () => closeHandle(handle),
-      () => closeHandle(handle),
-    );
-  }
-
-  /** The client has a request on the wire: it is served, or answered 503 if workers are already stopping. */
-  #onWake(id: number, handle: NativeHandle, head: string): void {
-    this.#counters.wakes++;
-    this.#enqueue({ id, handle, head, since: Date.now() });
-  }
-
-  #spawnMonitor(): void {
-    this.#monitor = new MonitorLink(this.#monitorRestarts, this.#config, {
-      ready: () => this.#checkStarted(),
-      wake: (id, handle, head) => this.#onWake(id, handle, head),
-      exit: (monitor, code, signal) => {
-        if (this.#state === 'stopping' || this.#closing) return this.#onChildExit();
-        this.#counters.parkedLost += monitor.parked;
-        this.#log.error({ monitorPid: monitor.pid, code, signal, lostParked: monitor.parked }, 'monitor exited: starting a new one');
-        if (this.#startup) return this.#startup.reject(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
-        this.#monitorRestarts++;
-        this.#spawnMonitor();
-      },
-    });
-  }
-
   #onWorkerReady(worker: WorkerLink): void {
     this.#log.info({ worker: worker.id, workerPid: worker.pid }, 'worker ready');
     this.#checkStarted();
@@ -333,7 +311,7 @@ export class Master {
   #checkStarted(): void {
     if (!this.#startup) return;
     const ready = this.#pool.workers.filter((w) => w.ready).length;
-    if (ready >= this.#config.minWorkers && this.#monitor?.state === 'ready') this.#startup.resolve();
+    if (ready >= this.#config.minWorkers && this.#parking.monitor?.state === 'ready') this.#startup.resolve();
   }
 
   /** Workers are told to stop only once the queue is empty, so no queued client is dropped. */
@@ -349,7 +327,8 @@ export class Master {
     }
     if (this.#state !== 'stopping') return;
     this.#pump();
-    const monitorGone = !this.#monitor || this.#monitor.state === 'exited';
+    const monitor = this.#parking.monitor;
+    const monitorGone = !monitor || monitor.state === 'exited';
     if (this.#workersStopped && this.#pool.workers.length === 0 && monitorGone) this.#childrenGone?.();
   }
 }

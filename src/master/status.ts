@@ -50,15 +50,15 @@ export interface StatusSources {
   readonly queue: ConnectionQueue;
   readonly pool: WorkerPool;
   readonly monitor: MonitorLink | null;
-  readonly monitorRestarts: number;
+  readonly parking: { readonly parks: number; readonly wakes: number; readonly refused: number; readonly lost: number; readonly restarts: number };
   readonly recycled: number;
   readonly scaleEvents: readonly ScaleEvent[];
-  readonly counters: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number; readonly rejected: number; readonly parkRefused: number; readonly parkedLost: number };
+  readonly counters: { readonly accepted: number; readonly dispatched: number; readonly rejected: number };
 }
 
 export function buildStatus(s: StatusSources): StatusReport {
   const now = Date.now();
-  const { config, queue, pool, monitor: m, counters: c } = s;
+  const { config, queue, pool, monitor: m, counters: c, parking: p } = s;
   return {
     name: config.name,
     pid: process.pid,
@@ -68,8 +68,8 @@ export function buildStatus(s: StatusSources): StatusReport {
     uptimeMs: now - s.startedAt,
     listening: s.listening,
     queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected },
-    parked: { count: m?.parked ?? 0, capacity: config.maxParked, refused: c.parkRefused, lost: c.parkedLost },
-    monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: s.monitorRestarts },
+    parked: { count: m?.parked ?? 0, capacity: config.maxParked, refused: p.refused, lost: p.lost },
+    monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: p.restarts },
     workers: pool.workers.map((w) => ({
       id: w.id,
       pid: w.pid ?? null,
@@ -81,6 +81,6 @@ export function buildStatus(s: StatusSources): StatusReport {
     })),
     restarts: pool.restarts,
     pool: { min: config.minWorkers, max: config.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents },
-    connections: { accepted: c.accepted, dispatched: c.dispatched, parks: c.parks, wakes: c.wakes },
+    connections: { accepted: c.accepted, dispatched: c.dispatched, parks: p.parks, wakes: p.wakes },
   };
 }

@@ -47,6 +47,37 @@ describe('the monitor', () => {
   });
 });
 
+describe('a monitor that dies', () => {
+  it('is replaced at once; the connections it held are counted as lost, and parking works again', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--park-after', '100']);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/once'));
+    await client.responses(1);
+    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000 }).toBe(1);
+    const dead = (await cluster.status()).monitor.pid!;
+    process.kill(dead, 'SIGKILL');
+    await client.closedByServer(); // the monitor held the only copy of its socket
+    await expect
+      .poll(async () => {
+        const { monitor } = await cluster.status();
+        return monitor.state === 'ready' && monitor.pid !== dead;
+      }, { timeout: 10_000 })
+      .toBe(true);
+    const status = await cluster.status();
+    expect(status.monitor.restarts).toBe(1);
+    expect(status.parked.lost).toBe(1);
+    await cluster.waitForLog((l) => l.msg === 'monitor exited: starting a new one' && l.lostParked === 1);
+    const again = await RawClient.connect(cluster.port);
+    await again.write(get('/again'));
+    await again.responses(1);
+    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000 }).toBe(1);
+    await again.write(get('/woken'));
+    const responses = await again.responses(2);
+    expect(JSON.parse(responses[1]!.body)).toMatchObject({ url: '/woken' });
+    again.close();
+  });
+});
+
 describe('logs', () => {
   it('writes one access line per request, from the worker that served it', async () => {
     const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1']);
