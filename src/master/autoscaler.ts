@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
+import { Ticker } from './ticker.js';
 import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
 
 const TICK_MS = 250;
@@ -26,7 +27,7 @@ export class Autoscaler {
   readonly #paused: () => boolean;
   readonly #options: ScalingOptions;
   #state: ScalingState = INITIAL_SCALING_STATE;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
 
   constructor(config: ClusterConfig, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
     this.#pool = pool;
@@ -38,13 +39,11 @@ export class Autoscaler {
 
   start(): void {
     if (this.#options.minWorkers === this.#options.maxWorkers) return; // a fixed pool
-    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
-    this.#timer.unref();
+    this.#ticker.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#ticker.stop();
   }
 
   #tick(): void {

@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
+import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
 
 const TICK_MS = 1000;
@@ -17,7 +18,7 @@ export class Supervisor {
   readonly #pool: WorkerPool;
   readonly #log: Logger;
   readonly #paused: () => boolean;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
   recycled = 0;
 
   constructor(config: ClusterConfig, pool: WorkerPool, log: Logger, paused: () => boolean) {
@@ -28,13 +29,11 @@ export class Supervisor {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
-    this.#timer.unref();
+    this.#ticker.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#ticker.stop();
   }
 
   #tick(): void {

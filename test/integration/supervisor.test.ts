@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
+import { keepAliveLoad } from '../helpers/load.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const app = fixture('supervisor-app.mjs');
@@ -12,40 +12,6 @@ async function get(cluster: Cluster, path = '/'): Promise<{ status: number; pid?
   const res = await fetch(`http://127.0.0.1:${cluster.port}${path}`);
   const text = await res.text();
   return res.status === 200 ? { status: 200, pid: (JSON.parse(text) as { pid: number }).pid } : { status: res.status };
-}
-
-/** Keep-alive clients sending requests back to back until stopped; counts failures. */
-function load(port: number, connections: number, path = '/') {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const counts = { ok: 0, errors: [] as string[] };
-  let running = true;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      http
-        .get({ port, host: '127.0.0.1', path, agent }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) counts.ok++;
-            else counts.errors.push(`status ${res.statusCode}`);
-            resolve();
-          });
-        })
-        .on('error', (e) => {
-          counts.errors.push(e.message);
-          resolve();
-        });
-    });
-  const loops = Array.from({ length: connections }, async () => {
-    while (running) await one();
-  });
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
 }
 
 describe('supervision', () => {
@@ -96,7 +62,7 @@ describe('supervision', () => {
   it('--max-requests recycles workers under load with no failed request', async () => {
     const cluster = await startCluster(app, ['--workers', '2', '--max-requests', '200', '--max-requests-jitter', '50', '--no-access-log']);
     const first = new Set((await cluster.status()).workers.map((w) => w.pid));
-    const traffic = load(cluster.port, 20);
+    const traffic = keepAliveLoad(cluster.port, 20);
     await expect.poll(async () => (await cluster.status()).pool.recycled, { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
     await traffic.stop();
     expect(traffic.counts.errors).toEqual([]);
@@ -108,7 +74,7 @@ describe('supervision', () => {
   it('--max-memory recycles a leaking worker with no failed request', async () => {
     const cluster = await startCluster(app, ['--workers', '1', '--max-memory', '150', '--no-access-log']);
     const leaky = (await cluster.status()).workers[0]!.pid!;
-    const traffic = load(cluster.port, 4, '/leak');
+    const traffic = keepAliveLoad(cluster.port, 4, '/leak');
     await expect.poll(async () => (await cluster.status()).pool.recycled, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     await traffic.stop();
     expect(traffic.counts.errors).toEqual([]);
@@ -118,7 +84,7 @@ describe('supervision', () => {
 
   it('SIGKILL of a worker under load: failures at most its connections, and the pool is back to min', async () => {
     const cluster = await startCluster(app, ['--workers', '2', '--no-access-log']);
-    const traffic = load(cluster.port, 20);
+    const traffic = keepAliveLoad(cluster.port, 20);
     await expect.poll(() => traffic.counts.ok, { timeout: 10_000 }).toBeGreaterThan(500);
     const [victim] = (await cluster.status()).workers;
     process.kill(victim!.pid!, 'SIGKILL');
