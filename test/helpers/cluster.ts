@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,11 @@ export interface Cluster {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly port: number;
+  /**
+   * This cluster's own HOME and XDG_RUNTIME_DIR (0700), so its control socket
+   * and log files never meet another test's.
+   */
+  readonly home: string;
   readonly adminUrl: string;
   readonly logs: LogLine[];
   /** Everything the master wrote to stderr. */
@@ -46,6 +53,7 @@ export async function cleanupClusters(): Promise<void> {
     [...running].map(async (c) => {
       if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
       await c.exited;
+      fs.rmSync(c.home, { recursive: true, force: true });
     }),
   );
   running.clear();
@@ -61,9 +69,10 @@ export function fixture(name: string): string {
  * master's output if it exits first.
  */
 export async function startCluster(app: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
+  const home = newHome();
   const child = spawn(process.execPath, [BIN, 'start', app, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...homeEnv(home), ...options.env },
   });
   const logs: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -109,6 +118,7 @@ export async function startCluster(app: string, args: readonly string[] = [], op
     child,
     pid: child.pid!,
     port: 0,
+    home,
     adminUrl: '',
     logs,
     stderr: () => stderr,
@@ -131,6 +141,15 @@ export async function startCluster(app: string, args: readonly string[] = [], op
     port: Number(String(listening.address).split(':').pop()),
   });
   return cluster;
+}
+
+/** A fresh private directory (0700) to serve as HOME and XDG_RUNTIME_DIR. */
+export function newHome(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'rc-home-'));
+}
+
+export function homeEnv(home: string): NodeJS.ProcessEnv {
+  return { HOME: home, XDG_RUNTIME_DIR: home };
 }
 
 /** True while a process with this pid exists. */
