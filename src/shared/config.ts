@@ -67,6 +67,12 @@ const schema = z.strictObject({
   timeoutCheckInterval: ms(10),
   admin: z.string().optional(),
   accessLog: z.boolean(),
+  /** Where a daemon (or a foreground cluster given --log-dir) writes its log files; unset: stdout only. */
+  logDir: z.string().min(1).optional(),
+  /** Size at which the log file rotates: a number and k, m or g. */
+  logMaxSize: z.string().regex(/^\d+[kmg]$/, 'a size such as 500k, 10m or 1g'),
+  /** Rotated log files kept besides the current one. */
+  logRetain: count(0).max(1000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
 });
 
@@ -107,6 +113,8 @@ export function resolveConfig(input: ConfigInput): ClusterConfig {
     startTimeout: DEFAULTS.startTimeout,
     timeoutCheckInterval: DEFAULTS.timeoutCheckInterval,
     accessLog: true,
+    logMaxSize: DEFAULTS.logMaxSize,
+    logRetain: DEFAULTS.logRetain,
     logLevel: DEFAULTS.logLevel,
     ...stripUndefined(input),
   };
@@ -147,6 +155,7 @@ export function resolveConfig(input: ConfigInput): ClusterConfig {
     maxWorkers: max,
     app: path.resolve(raw.app),
     listen: listen.map((l) => parseListenAddress(l)),
+    ...(raw.logDir === undefined ? {} : { logDir: path.resolve(raw.logDir) }),
     ...(admin === undefined ? {} : { admin: parseListenAddress(admin, 'admin') }),
   };
 }

@@ -43,6 +43,10 @@ export const DEFAULTS = {
   /** A peer that does not acknowledge a handle within this is considered hung. */
   ackTimeout: 10_000,
   logLevel: 'info',
+  /** Log files rotate at this size ... */
+  logMaxSize: '10m',
+  /** ... and this many rotated files are kept: at most about 60 MB of logs per cluster. */
+  logRetain: 5,
 } as const;
 
 /** Lingering close for a rejected connection: read and drop until the client closes or this passes. */
