@@ -1,22 +1,27 @@
 import http from 'node:http';
 import type { ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
+import type { ClusterMetrics } from './cluster-metrics.js';
+import { dashboardAsset } from './dashboard-assets.js';
 import type { StatusReport } from './status.js';
 
+export interface AdminSources {
+  status(): StatusReport;
+  readonly metrics: ClusterMetrics;
+}
+
 /**
- * The optional admin listener: `GET /status` answers the cluster's state as
- * JSON. It runs in the master but serves only these few fixed routes.
+ * The optional admin listener. It runs in the master but serves only fixed
+ * routes: `GET /status` (the cluster's state as JSON), `GET /metrics`
+ * (Prometheus text), `GET /metrics.json` (the same as prom-client JSON, for
+ * the dashboard) and the live dashboard at `GET /` with its files.
  */
-export async function startAdmin(address: ListenAddress, status: () => StatusReport): Promise<{ server: http.Server; url: string }> {
+export async function startAdmin(address: ListenAddress, sources: AdminSources): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/status') {
-      const body = JSON.stringify(status());
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-      res.end(body);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
+    route(req, res, sources).catch((error: Error) => {
+      if (res.headersSent) res.destroy();
+      else send(res, 500, 'text/plain; charset=utf-8', `${error.message}\n`);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on admin address: ${e.code ?? e.message}`)));
@@ -26,4 +31,29 @@ export async function startAdmin(address: ListenAddress, status: () => StatusRep
   const a = server.address();
   const url = typeof a === 'string' || a === null ? `unix:${String(a)}` : `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   return { server, url };
+}
+
+async function route(req: http.IncomingMessage, res: http.ServerResponse, sources: AdminSources): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  if (req.method !== 'GET') return send(res, 404, 'text/plain', 'not found\n');
+  switch (path) {
+    case '/status':
+      return send(res, 200, 'application/json', JSON.stringify(sources.status()));
+    case '/metrics': {
+      const registry = await sources.metrics.collect();
+      return send(res, 200, registry.contentType, await registry.metrics());
+    }
+    case '/metrics.json': {
+      const registry = await sources.metrics.collect();
+      return send(res, 200, 'application/json', JSON.stringify(await registry.getMetricsAsJSON()));
+    }
+  }
+  const asset = await dashboardAsset(path);
+  if (asset) return send(res, 200, asset.type, asset.body);
+  send(res, 404, 'text/plain', 'not found\n');
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
 }

@@ -1,4 +1,3 @@
-import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
 import { Ticker } from './ticker.js';
@@ -29,16 +28,20 @@ export class Autoscaler {
   #state: ScalingState = INITIAL_SCALING_STATE;
   readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
 
-  constructor(config: ClusterConfig, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
+  /** `options` is read at every tick: the bounds may change at run time (`rocket-cluster scale`). */
+  constructor(options: ScalingOptions, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
     this.#pool = pool;
     this.#log = log;
     this.#queueDepth = queueDepth;
     this.#paused = paused;
-    this.#options = config;
+    this.#options = options;
   }
 
   start(): void {
-    if (this.#options.minWorkers === this.#options.maxWorkers) return; // a fixed pool
+    if (this.#options.minWorkers === this.#options.maxWorkers) {
+      this.#ticker.stop(); // a fixed pool
+      return;
+    }
     this.#ticker.start();
   }
 
@@ -62,6 +65,11 @@ export class Autoscaler {
     if (!victim) return;
     this.#record('shrink', workers.length - 1, decision.reason);
     void this.#pool.retire(victim);
+  }
+
+  /** Records a change of pool size made outside the policy (a scale command). */
+  note(kind: ScaleEvent['kind'], total: number, reason: string): void {
+    this.#record(kind, total, reason);
   }
 
   #record(kind: ScaleEvent['kind'], total: number, reason: string): void {

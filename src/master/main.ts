@@ -1,18 +1,56 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
+import { ControlServer } from '../control/server.js';
+import { openLogSink, type LogSink } from '../logs/sink.js';
+import { controlHandlers } from './control-handlers.js';
 import { Master } from './master.js';
+import { routeChildOutput } from './spawn.js';
+
+/** What a started cluster tells whoever started it (a daemon's parent prints it). */
+export interface MasterReady {
+  readonly name: string;
+  readonly pid: number;
+  readonly addresses: readonly string[];
+  readonly admin: string | null;
+  readonly control: string;
+}
 
 /**
  * Runs a master in this process until it is stopped by SIGTERM or SIGINT
  * (graceful; a second signal kills at once); SIGHUP reloads the workers.
  * Resolves with the exit code.
  */
-export async function runMaster(config: ClusterConfig): Promise<number> {
-  const log = createLogger('master', config.logLevel, { name: config.name });
-  const master = new Master(config, log);
-  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
+export interface RunMasterOptions {
+  /** Called once the cluster listens. */
+  onReady?: (ready: MasterReady) => void;
+  /** Called when the cluster cannot start, with why (it is also logged). */
+  onStartFailed?: (error: RocketError) => void;
+}
+
+export async function runMaster(config: ClusterConfig, options: RunMasterOptions = {}): Promise<number> {
+  // Every line of the cluster (this master's, each child's stdout and stderr) goes
+  // through the sink: stdout or rotating files, a ring for `logs`, followers.
+  // Its last batch is written by a timer that keeps the process alive until then.
+  let logs: LogSink;
+  try {
+    logs = await openLogSink(config);
+  } catch (error) {
+    const e = error as RocketError;
+    process.stderr.write(`rocket-cluster: ${e.message}\n`);
+    options.onStartFailed?.(e);
+    return 1;
+  }
+  routeChildOutput(logs.attachChild);
+  const log = createLogger('master', config.logLevel, { name: config.name }, logs.stream);
+  // External logrotate: it moves the file away, sends SIGUSR1, and a new file of the same name starts.
+  process.on('SIGUSR1', () => {
+    logs.reopen();
+    log.info({ file: logs.stats().file }, 'SIGUSR1: log file reopened');
+  });
+  const master = new Master(config, log, () => logs.stats());
+  let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals | 'control'>((resolve) => (stopRequested = resolve));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
@@ -28,14 +66,34 @@ export async function runMaster(config: ClusterConfig): Promise<number> {
   process.on('SIGHUP', () => void master.reload());
   process.on('SIGTTIN', () => master.scaleBy(1));
   process.on('SIGTTOU', () => master.scaleBy(-1));
+  // The name is claimed before any process starts: a second cluster of the same name fails at once.
+  let control: ControlServer;
+  const stopByCommand = async () => {
+    signals++; // a signal after `rocket-cluster stop` kills, as a second signal does
+    stopRequested('control');
+    await master.stop();
+  };
+  try {
+    control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand), log);
+  } catch (error) {
+    const e = error as RocketError;
+    log.error({ code: e.code }, e.message);
+    options.onStartFailed?.(e);
+    return 1;
+  }
   try {
     await master.start();
   } catch (error) {
+    control.close();
     const e = error instanceof RocketError ? error : new RocketError('RC_ERR_WORKER_START', String(error));
     log.error({ code: e.code }, e.message);
+    options.onStartFailed?.(e);
     return 1;
   }
+  log.info({ control: control.path }, 'control socket ready');
+  options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control.path });
   await stopSignal;
   await master.stop();
+  control.close();
   return 0;
 }

@@ -3,17 +3,23 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
+import type { LogStats } from '../logs/sink.js';
 import { startAdmin } from './admin.js';
 import { Autoscaler } from './autoscaler.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { Supervisor } from './supervisor.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
+import type { ScalingOptions } from './scaling.js';
 import { pickWorker } from './scheduling.js';
 import { buildStatus, type StatusReport } from './status.js';
 import type { WorkerLink } from './worker-link.js';
+
+/** Most workers a pool may have (the config schema's bound too). */
+const MAX_WORKERS = 256;
 
 /**
  * The Listener and pool manager: binds, accepts paused, queues, dispatches one
@@ -24,14 +30,18 @@ import type { WorkerLink } from './worker-link.js';
 export class Master {
   readonly #config: ClusterConfig;
   readonly #log: Logger;
+  readonly #logStats: () => LogStats;
   readonly #queue: ConnectionQueue;
   readonly #pool: WorkerPool;
   readonly #autoscaler: Autoscaler;
   readonly #supervisor: Supervisor;
   readonly #startedAt = Date.now();
   readonly #parking: Parking;
+  /** The scaling policy's options; its bounds change when an operator scales the pool. */
+  readonly #scaling: { -readonly [K in keyof ScalingOptions]: ScalingOptions[K] };
   #listeners: BoundListener[] = [];
   #admin: http.Server | null = null;
+  #adminUrl: string | null = null;
   #state: StatusReport['state'] = 'starting';
   #nextConnId = 0;
   #turn = 0;
@@ -44,9 +54,11 @@ export class Master {
   #closing = false;
   #childrenGone: (() => void) | null = null;
 
-  constructor(config: ClusterConfig, log: Logger) {
+  /** `logStats`: the log sink's counts, for `/status`. */
+  constructor(config: ClusterConfig, log: Logger, logStats: () => LogStats) {
     this.#config = config;
     this.#log = log;
+    this.#logStats = logStats;
     this.#queue = new ConnectionQueue(config.queueSize);
     this.#pool = new WorkerPool(config, log, {
       ready: (w) => this.#onWorkerReady(w),
@@ -60,7 +72,9 @@ export class Master {
       },
     });
     const busy = () => this.#state !== 'running' || this.#reloading;
-    this.#autoscaler = new Autoscaler(config, this.#pool, log, () => this.#queue.length, busy);
+    const { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker } = config;
+    this.#scaling = { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker };
+    this.#autoscaler = new Autoscaler(this.#scaling, this.#pool, log, () => this.#queue.length, busy);
     this.#supervisor = new Supervisor(config, this.#pool, log, busy);
     this.#parking = new Parking(config, log, {
       ready: () => this.#checkStarted(),
@@ -78,6 +92,11 @@ export class Master {
         return true;
       },
     });
+  }
+
+  /** The admin listener's URL, once it listens. */
+  get adminUrl(): string | null {
+    return this.#adminUrl;
   }
 
   /** Addresses actually bound (port 0 resolved). */
@@ -108,8 +127,11 @@ export class Master {
       this.#startup = null;
       this.#listeners = await bindAll(this.#config.listen, (handle) => this.#onConnection(handle));
       if (this.#config.admin) {
-        const admin = await startAdmin(this.#config.admin, () => this.status());
+        const status = () => this.status();
+        const metrics = new ClusterMetrics({ status, workers: () => this.#pool.workers });
+        const admin = await startAdmin(this.#config.admin, { status, metrics });
         this.#admin = admin.server;
+        this.#adminUrl = admin.url;
         this.#log.info({ address: admin.url }, 'admin listening');
       }
     } catch (error) {
@@ -172,31 +194,34 @@ export class Master {
    * read from disk again) must say ready before an old one retires; the old
    * one parks its idle connections (none is closed), finishes in-flight
    * requests and exits. If a new worker fails to start, the reload stops there
-   * and the old workers left keep serving. Resolves true when complete; false
-   * when refused (a reload is running, or the cluster is not running) or aborted.
+   * and the old workers left keep serving. Resolves with the new generation,
+   * or with why it was refused (a reload is running, or the cluster is not
+   * running) or aborted.
    */
-  async reload(): Promise<boolean> {
+  async reload(): Promise<{ done: true; generation: number } | { done: false; reason: string }> {
     if (this.#state !== 'running' || this.#reloading) {
-      this.#log.warn({ state: this.#state }, this.#reloading ? 'reload refused: a reload is running' : `reload refused: the cluster is ${this.#state}`);
-      return false;
+      const reason = this.#reloading ? 'a reload is running' : `the cluster is ${this.#state}`;
+      this.#log.warn({ state: this.#state }, `reload refused: ${reason}`);
+      return { done: false, reason };
     }
     this.#reloading = true;
     const generation = ++this.#pool.generation;
     const old = this.#pool.workers.filter((w) => w.generation < generation && !w.retiring);
     // An errored pool may have no worker left: a reload brings it back to min.
-    const steps = Math.max(old.length, this.#config.minWorkers);
+    const steps = Math.max(old.length, this.#scaling.minWorkers);
     this.#log.info({ generation, replacing: old.length }, 'reload started');
     try {
       for (let i = 0; i < steps; i++) {
         await this.#pool.replace(old[i]);
-        if (this.#state !== 'running') return false;
+        if (this.#state !== 'running') return { done: false, reason: `the cluster is ${this.#state}` };
       }
       this.#log.info({ generation }, 'reload complete');
       this.#setTimers(true); // an errored pool is healthy again
-      return true;
+      return { done: true, generation };
     } catch (error) {
-      this.#log.error({ generation, code: (error as RocketError).code }, `reload aborted, the old workers keep serving: ${(error as Error).message}`);
-      return false;
+      const reason = `reload aborted, the old workers keep serving: ${(error as Error).message}`;
+      this.#log.error({ generation, code: (error as RocketError).code }, reason);
+      return { done: false, reason };
     } finally {
       this.#reloading = false;
     }
@@ -206,21 +231,53 @@ export class Master {
   scaleBy(delta: 1 | -1): void {
     const live = this.#pool.workers.filter((w) => !w.retiring);
     if (this.#state !== 'running' || this.#reloading) return;
-    if (delta > 0 && live.length < this.#config.maxWorkers) {
+    if (delta > 0 && live.length < this.#scaling.maxWorkers) {
       this.#pool.spawn();
       this.#log.info({ workers: live.length + 1 }, 'pool grows by signal');
-    } else if (delta < 0 && live.length > this.#config.minWorkers) {
+    } else if (delta < 0 && live.length > this.#scaling.minWorkers) {
       const victim = live.reduce((a, b) => (b.active <= a.active ? b : a));
       void this.#pool.retire(victim);
       this.#log.info({ workers: live.length - 1 }, 'pool shrinks by signal');
     } else {
-      this.#log.warn({ workers: live.length, min: this.#config.minWorkers, max: this.#config.maxWorkers }, 'pool size unchanged: at its bound');
+      this.#log.warn({ workers: live.length, min: this.#scaling.minWorkers, max: this.#scaling.maxWorkers }, 'pool size unchanged: at its bound');
     }
+  }
+
+  /**
+   * `rocket-cluster scale`: makes `to` (or the live workers + `by`) the pool's
+   * floor and starts or retires workers to reach it now. The autoscaler keeps
+   * working above it (up to max, which rises to the new size if below it), so
+   * a scaled pool still absorbs a spike but never shrinks under the operator's
+   * number. Returns the new bounds, or throws why it cannot scale now.
+   */
+  scaleTo(change: { to?: number; by?: number }): { min: number; max: number; workers: number } {
+    if (this.#state !== 'running' || this.#reloading) {
+      throw new RocketError('RC_ERR_CONTROL_REFUSED', this.#reloading ? 'cannot scale during a reload' : `cannot scale: the cluster is ${this.#state}`);
+    }
+    const live = this.#pool.workers.filter((w) => !w.retiring);
+    const target = change.to ?? live.length + (change.by ?? 0);
+    if (target < 1 || target > MAX_WORKERS) {
+      throw new RocketError('RC_ERR_CONTROL_REFUSED', `cannot scale to ${target} workers: 1 to ${MAX_WORKERS}`);
+    }
+    this.#scaling.minWorkers = target;
+    this.#scaling.maxWorkers = Math.max(this.#scaling.maxWorkers, target);
+    if (target > live.length) {
+      for (let i = live.length; i < target; i++) this.#pool.spawn();
+      this.#autoscaler.note('grow', target, 'scale command');
+    } else if (target < live.length) {
+      // The least busy retire: they have the fewest connections to hand back.
+      const victims = [...live].sort((a, b) => a.active - b.active).slice(0, live.length - target);
+      for (const w of victims) void this.#pool.retire(w);
+      this.#autoscaler.note('shrink', target, 'scale command');
+    }
+    this.#setTimers(true); // a pool that became fixed (or stopped being fixed) starts or stops the autoscaler
+    return { min: this.#scaling.minWorkers, max: this.#scaling.maxWorkers, workers: target };
   }
 
   status(): StatusReport {
     return buildStatus({
       config: this.#config,
+      bounds: this.#scaling,
       state: this.#state,
       reloading: this.#reloading,
       startedAt: this.#startedAt,
@@ -232,6 +289,7 @@ export class Master {
       recycled: this.#supervisor.recycled,
       scaleEvents: this.#autoscaler.events,
       counters: this.#counters,
+      logs: this.#logStats(),
     });
   }
 
@@ -311,7 +369,7 @@ export class Master {
   #checkStarted(): void {
     if (!this.#startup) return;
     const ready = this.#pool.workers.filter((w) => w.ready).length;
-    if (ready >= this.#config.minWorkers && this.#parking.monitor?.state === 'ready') this.#startup.resolve();
+    if (ready >= this.#scaling.minWorkers && this.#parking.monitor?.state === 'ready') this.#startup.resolve();
   }
 
   /** Workers are told to stop only once the queue is empty, so no queued client is dropped. */
@@ -322,7 +380,7 @@ export class Master {
   }
 
   #onChildExit(): void {
-    if (this.#startup && this.#pool.workers.length < this.#config.minWorkers) {
+    if (this.#startup && this.#pool.workers.length < this.#scaling.minWorkers) {
       this.#startup.reject(new RocketError('RC_ERR_WORKER_START', 'a worker exited before it was ready'));
     }
     if (this.#state !== 'stopping') return;

@@ -19,15 +19,35 @@ const EXEC_ARGV: Partial<Record<ChildRole, readonly string[]>> = {
   monitor: ['--max-semi-space-size=1'],
 };
 
+/** Takes a forked child's piped stdout and stderr (the master's log sink). */
+export type ChildOutput = (child: ChildProcess, role: ChildRole, id: number) => void;
+
+/**
+ * Set once by runMaster: one master per process and every child link forks
+ * through here, so the sink need not be passed down through the pool and the
+ * parking relay. While unset (no sink yet), children share the master's
+ * stdout and stderr.
+ */
+let childOutput: ChildOutput | null = null;
+
+/** Pipes the stdout and stderr of every child forked from now on to `output`. */
+export function routeChildOutput(output: ChildOutput | null): void {
+  childOutput = output;
+}
+
 /**
  * Forks a child with its role, id and settings in its environment. Its stdout
- * and stderr are the master's: JSON log lines from every process in one stream.
+ * and stderr are piped to the master's log sink, which tags and merges every
+ * process's lines into one log.
  */
 export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): ChildProcess {
-  return fork(ENTRY[role], [], {
+  const output = childOutput;
+  const child = fork(ENTRY[role], [], {
     execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? [])],
     env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
   });
+  output?.(child, role, id);
+  return child;
 }

@@ -1,3 +1,4 @@
+import type { LogStats } from '../logs/sink.js';
 import type { ClusterConfig } from '../shared/config.js';
 import type { ScaleEvent } from './autoscaler.js';
 import type { ChildState } from './lifecycle.js';
@@ -38,11 +39,15 @@ export interface StatusReport {
     readonly events: readonly ScaleEvent[];
   };
   readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
+  /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
+  readonly logs: LogStats;
 }
 
 /** What the master knows, as `buildStatus` needs it. */
 export interface StatusSources {
   readonly config: ClusterConfig;
+  /** The pool's bounds now (`scale` changes them). */
+  readonly bounds: { readonly minWorkers: number; readonly maxWorkers: number };
   readonly state: StatusReport['state'];
   readonly reloading: boolean;
   readonly startedAt: number;
@@ -54,6 +59,7 @@ export interface StatusSources {
   readonly recycled: number;
   readonly scaleEvents: readonly ScaleEvent[];
   readonly counters: { readonly accepted: number; readonly dispatched: number; readonly rejected: number };
+  readonly logs: LogStats;
 }
 
 export function buildStatus(s: StatusSources): StatusReport {
@@ -80,7 +86,8 @@ export function buildStatus(s: StatusSources): StatusReport {
       uptimeMs: now - w.startedAt,
     })),
     restarts: pool.restarts,
-    pool: { min: config.minWorkers, max: config.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents },
+    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents },
     connections: { accepted: c.accepted, dispatched: c.dispatched, parks: p.parks, wakes: p.wakes },
+    logs: s.logs,
   };
 }

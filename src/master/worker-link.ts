@@ -1,8 +1,9 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { NativeHandle } from '../shared/handles.js';
-import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
+import { Replies } from './replies.js';
 import type { WorkerSnapshot } from './scheduling.js';
 
 export interface WorkerEvents {
@@ -25,6 +26,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
   #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
   #sent = 0;
+  readonly #scrapes = new Replies<MetricsJson>();
   /** Told to retire: its exit is expected and it is not replaced. */
   retiring = false;
   /** A replacement is starting; it retires once that one is ready. */
@@ -95,8 +97,15 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return taken;
   }
 
+  /** The worker's prom-client metrics; rejects (coded) if it does not answer within `timeoutMs` or exits first. */
+  scrape(timeoutMs: number): Promise<MetricsJson> {
+    if (!this.channel.connected) return Promise.reject(new RocketError('RC_ERR_IPC_CLOSED', 'worker channel closed before a scrape'));
+    return this.#scrapes.ask((id) => this.channel.post({ t: 'scrape', id }), timeoutMs, 'metrics');
+  }
+
   protected override exited(code: number | null, signal: NodeJS.Signals | null): void {
     this.#startedSettle.reject(new RocketError('RC_ERR_WORKER_START', `worker exited before it was ready (code ${code}, signal ${signal})`));
+    this.#scrapes.failAll('metrics');
     this.#events.exit(this, code, signal);
   }
 
@@ -120,6 +129,9 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
       case 'park':
         if (!handle) return false;
         this.#events.park(this, m.id, handle);
+        return true;
+      case 'metrics':
+        this.#scrapes.settle(m.id, m.metrics);
         return true;
       case 'fatal':
         this.#startedSettle.reject(new RocketError('RC_ERR_WORKER_START', m.message));

@@ -1,33 +1,42 @@
 import pino, { type Logger } from 'pino';
+import { BufferedStdout } from '../logs/buffered-stdout.js';
 
 export type Role = 'master' | 'worker' | 'monitor' | 'cli';
 export type { Logger };
 
 /**
- * One logger per process, JSON lines on stdout with role and pid bound.
- * Workers write access lines at request rate, so their output is buffered and
- * flushed at least once a second and on exit; the other roles write at once.
+ * One logger per process, JSON lines with role and pid bound. Children write
+ * to fd 1, which the master reads and merges (src/logs/sink.ts); the master
+ * gives its sink as `to`. Workers write access lines at request rate, so their
+ * output is buffered and flushed at least once a second and on exit; the other
+ * roles write at once.
  */
-const destinations: { flushSync(): void }[] = [];
+const destinations: BufferedStdout[] = [];
 
 /** Writes out buffered log lines now (before a process may be killed). */
 export function flushLogs(): void {
-  for (const d of destinations) {
-    try {
-      d.flushSync();
-    } catch {
-      // stdout already closed: nothing left to save the lines to
-    }
-  }
+  for (const d of destinations) d.flushSync();
 }
 
-export function createLogger(role: Role, level = 'info', extra: Record<string, unknown> = {}): Logger {
+/**
+ * `to`: where the lines go instead of fd 1 (the master's log sink). Also makes
+ * SIGUSR1 harmless in every process that logs: it is the master's log-reopen
+ * signal, and Node's own default for it (with no listener) starts the
+ * inspector on port 9229, so a SIGUSR1 sent to the whole process group would
+ * open a debugger in every child.
+ */
+export function createLogger(role: Role, level = 'info', extra: Record<string, unknown> = {}, to?: pino.DestinationStream): Logger {
+  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
+  const options = { level, base: { role, pid: process.pid, ...extra }, timestamp: pino.stdTimeFunctions.isoTime };
+  if (to) return pino(options, to);
   const buffered = role === 'worker';
-  const destination = pino.destination({ dest: 1, sync: !buffered, minLength: buffered ? 4096 : 0 });
+  // 16 KB: each write wakes the master to read it, so a quarter as many
+  // wakeups (and writes here) as 4 KB; a quiet worker still flushes each second.
+  const destination = new BufferedStdout(buffered ? 16 * 1024 : 0);
+  destinations.push(destination);
   if (buffered) {
-    destinations.push(destination);
-    setInterval(() => destination.flush(), 1000).unref();
+    setInterval(() => destination.flushSync(), 1000).unref();
     process.once('exit', flushLogs);
   }
-  return pino({ level, base: { role, pid: process.pid, ...extra }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(options, destination);
 }

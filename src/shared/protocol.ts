@@ -6,6 +6,7 @@
  *                     │  ◀──── park{id}+handle ────────────────┘ (idle keep-alive)
  *                     │  ─── watch{id,idleFor}+handle ──▶ monitor
  *                     └──── wake{id,head}+handle ◀────────┘ (client sent again)
+ *   master ─── scrape{id} ──▶ worker ─── metrics{id,metrics} ──▶ master (GET /metrics)
  *
  * IPC only exists parent↔child, so worker→monitor and monitor→worker go through
  * the master, which relays raw handles and never reads from them. A message that
@@ -14,6 +15,8 @@
  * `head` is base64 of bytes a process already read from the socket: the next
  * owner replays them before anything else it reads.
  */
+
+import type { Registry } from 'prom-client';
 
 /** Version of the envelope; a peer with another version is a bug, not a guess. */
 export const PROTOCOL_VERSION = 1;
@@ -50,9 +53,14 @@ export interface WorkerLoad {
   readonly rss: number;
 }
 
+/** One process's metrics as prom-client's `getMetricsAsJSON()` gives them; the master sums workers' with `AggregatorRegistry.aggregate`. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 export type MasterToWorker =
   | Ack
   | { readonly t: 'conn'; readonly id: number; readonly head?: string }
+  /** Asks for the worker's metrics; answered by `metrics` with the same `id`. */
+  | { readonly t: 'scrape'; readonly id: number }
   /** Retirement (reload, scale-down): park every connection once idle, finish in-flight requests, exit. */
   | { readonly t: 'retire' }
   /** Shutdown of the whole server: close connections gracefully, exit. */
@@ -63,6 +71,7 @@ export type WorkerToMaster =
   | ({ readonly t: 'ready' } & WorkerLoad)
   | ({ readonly t: 'load' } & WorkerLoad)
   | { readonly t: 'park'; readonly id: number }
+  | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly t: 'fatal'; readonly code: string; readonly message: string };
 
 export type MasterToMonitor =

@@ -4,9 +4,10 @@ import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
-import { assertNever, type MasterToWorker, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
 import { Connections } from './connections.js';
+import { WorkerMetrics } from './metrics.js';
 import { advertiseKeepAlive, listenWithoutBinding, socketsBetweenMessages } from './http-internals.js';
 
 const REPORT_MS = 20;
@@ -23,6 +24,8 @@ export class WorkerRuntime {
   readonly #log: Logger;
   readonly #channel: Channel<MasterToWorker, WorkerToMaster>;
   readonly #connections: Connections;
+  /** Only with an admin listener: nobody could read them otherwise. */
+  readonly #metrics: WorkerMetrics | null;
   #server: http.Server | null = null;
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
@@ -38,6 +41,7 @@ export class WorkerRuntime {
     this.#config = config;
     this.#log = log;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
+    this.#metrics = config.admin ? new WorkerMetrics() : null;
     this.#connections = new Connections(config.parkAfter, {
       betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
       park: (id, handle) => this.#park(id, handle),
@@ -62,6 +66,7 @@ export class WorkerRuntime {
     server.prependListener('request', (req, res) => {
       this.#connections.onRequest(req, res);
       if (c.parkAfter > 0) advertiseKeepAlive(res, c.keepAliveTimeout);
+      this.#metrics?.onRequest(res);
       if (c.accessLog) logAccess(this.#log, req, res);
     });
     if (callback) server.once('listening', callback);
@@ -111,11 +116,25 @@ export class WorkerRuntime {
       case 'retire':
         this.#retire();
         return true;
+      case 'scrape':
+        void this.#answerScrape(m.id);
+        return true;
       case 'ack':
         return true;
       default:
         return assertNever(m);
     }
+  }
+
+  /** Always answers, so the master's scrape need not wait for its timeout. */
+  async #answerScrape(id: number): Promise<void> {
+    let metrics: MetricsJson = [];
+    try {
+      metrics = (await this.#metrics?.snapshot()) ?? [];
+    } catch (error) {
+      this.#log.warn({ err: error }, 'collecting metrics failed');
+    }
+    this.#channel.post({ t: 'metrics', id, metrics });
   }
 
   #serve(id: number, handle: NativeHandle | undefined, head: string | undefined): boolean {

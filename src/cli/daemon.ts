@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DaemonMessage } from '../master/daemon-main.js';
+import type { MasterReady } from '../master/main.js';
+import type { ClusterConfig } from '../shared/config.js';
+import { RocketError, isErrorCode } from '../shared/errors.js';
+
+const ENTRY = fileURLToPath(new URL('../master/daemon-main.js', import.meta.url));
+
+/** Where a daemon's log files go unless --log-dir says otherwise; kept across logins, unlike $XDG_RUNTIME_DIR. */
+export function defaultLogDir(): string {
+  return path.join(os.homedir(), '.rocket-cluster', 'logs');
+}
+
+/**
+ * Starts a master detached from this terminal (its own session, no stdin) and
+ * resolves once it listens, or rejects with why it could not start. Its log
+ * lines go to rotated files in `<logDir>/<name>/`; anything written outside
+ * the logger (a crash of the master itself) goes to `stderr.log` there.
+ */
+export async function startDaemon(config: ClusterConfig): Promise<MasterReady & { logDir: string }> {
+  const logDir = config.logDir ?? defaultLogDir();
+  const dir = path.join(logDir, config.name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stderr = fs.openSync(path.join(dir, 'stderr.log'), 'a', 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, ENTRY], {
+    detached: true,
+    stdio: ['ignore', stderr, stderr, 'ipc'],
+    serialization: 'json',
+  });
+  fs.closeSync(stderr);
+  try {
+    const answer = await new Promise<DaemonMessage>((resolve, reject) => {
+      child.once('message', (m: DaemonMessage) => resolve(m));
+      child.once('error', (e) => reject(new RocketError('RC_ERR_WORKER_START', `cannot start the daemon: ${e.message}`)));
+      child.once('exit', (code, signal) =>
+        reject(new RocketError('RC_ERR_WORKER_START', `the daemon exited before it was ready (code ${code}, signal ${signal}); see ${path.join(dir, 'stderr.log')}`)),
+      );
+      child.send({ ...config, logDir });
+    });
+    if (answer.t === 'failed') throw new RocketError(isErrorCode(answer.code) ? answer.code : 'RC_ERR_WORKER_START', answer.message);
+    return { ...answer.ready, logDir: dir };
+  } finally {
+    child.removeAllListeners();
+    if (child.connected) child.disconnect();
+    child.unref();
+  }
+}

@@ -1,0 +1,49 @@
+import Table from 'cli-table3';
+import type { StatusResult } from '../../shared/control-protocol.js';
+import { formatBytes, formatDuration, formatPercent } from './format.js';
+
+/** What one frame needs from the previous one: each worker's served count, to turn into req/s. */
+export interface MonitSample {
+  readonly at: number;
+  readonly served: ReadonlyMap<number, number>;
+}
+
+export function sampleOf(result: StatusResult, at: number): MonitSample {
+  return { at, served: new Map(result.status.workers.map((w) => [w.id, w.served])) };
+}
+
+/**
+ * One frame of `monit`: the pool, the queue, parked sockets and req/s per
+ * worker since the previous frame (blank on the first).
+ */
+export function renderMonitFrame(result: StatusResult, now: MonitSample, previous: MonitSample | null): string {
+  const s = result.status;
+  const seconds = previous ? (now.at - previous.at) / 1000 : 0;
+  const rate = (id: number): number | null => {
+    const before = previous?.served.get(id);
+    const after = now.served.get(id);
+    return before === undefined || after === undefined || seconds <= 0 ? null : Math.max(0, after - before) / seconds;
+  };
+  const live = s.workers.filter((w) => w.state !== 'exited');
+  const rates = live.map((w) => rate(w.id));
+  const total = rates.every((r) => r === null) ? null : rates.reduce((a: number, r) => a + (r ?? 0), 0);
+  const table = new Table({
+    head: ['worker', 'pid', 'gen', 'state', 'conns', 'req/s', 'served', 'cpu', 'memory', 'uptime'],
+    style: { head: [], border: [], compact: true },
+    colAligns: ['right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+  });
+  live.forEach((w, i) => {
+    const u = w.pid === null ? undefined : result.usage[w.pid];
+    const r = rates[i];
+    table.push([String(w.id), String(w.pid ?? '-'), String(w.generation), w.state, String(w.connections), r == null ? '-' : r.toFixed(0), String(w.served), formatPercent(u?.cpu), formatBytes(u?.memory), formatDuration(w.uptimeMs)]);
+  });
+  const state = s.pool.errored !== null ? `errored: ${s.pool.errored}` : s.reloading ? 'reloading' : s.state;
+  return [
+    `${s.name} · master ${s.pid} · ${state} · generation ${s.generation} · up ${formatDuration(s.uptimeMs)}`,
+    `pool     ${live.length} worker${live.length === 1 ? '' : 's'} (min ${s.pool.min}, max ${s.pool.max}) · restarts ${s.restarts} · recycled ${s.pool.recycled}`,
+    `queue    ${s.queue.depth} waiting (oldest ${s.queue.oldestWaitMs} ms) · ${s.queue.rejected} rejected`,
+    `parked   ${s.parked.count} of ${s.parked.capacity} · monitor ${s.monitor.pid ?? '-'} ${s.monitor.state}`,
+    `requests ${total === null ? '-' : total.toFixed(0)} req/s`,
+    table.toString(),
+  ].join('\n');
+}

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { defaultAppName } from '../shared/config.js';
+import { RocketError } from '../shared/errors.js';
+import { setting } from './layers.js';
+import { OPTIONS, OPTION_KEYS, isOptionKey } from './options.js';
+import type { Layer } from './source.js';
+import { closest } from './suggest.js';
+import { anchorPaths } from './text.js';
+
+/** One app of a config file, its values checked, its paths absolute. */
+export interface FileApp {
+  /** Its name: given, or the app module's file name. Unique within the file. */
+  readonly name: string;
+  /** The app module, absolute; undefined only for a single app object without `app` (settings for the `[app]` argument). */
+  readonly app?: string;
+  readonly layer: Layer;
+}
+
+export interface ConfigFile {
+  readonly path: string;
+  readonly apps: readonly FileApp[];
+}
+
+const SHAPE = "expected one app object { app: './server.js', workers: 4, … } or { apps: [{ name: 'api', app: './api.js', … }, …] }";
+
+/**
+ * The apps a config file describes: one app object, or `{ apps: [...] }`.
+ * Unknown keys, bad values and duplicate names are errors naming the key (and
+ * a close option), the value, the file and what is expected.
+ */
+export function fileApps(file: string, data: unknown): ConfigFile {
+  const fail = (message: string): never => {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `${file}: ${message}`);
+  };
+  if (!isPlainObject(data)) return fail(`${SHAPE}, got ${describeType(data)}`);
+  if (!('apps' in data)) return { path: file, apps: [fileApp(file, data, '')] };
+  const beside = Object.keys(data).filter((k) => k !== 'apps');
+  if (beside.length > 0) fail(`${JSON.stringify(beside[0])} beside "apps": put it in each app of "apps"`);
+  const list = data.apps;
+  if (!Array.isArray(list) || list.length === 0) return fail(`"apps" must be a non-empty array of app objects, got ${describeType(list)}`);
+  const apps = list.map((entry: unknown, i) => {
+    if (!isPlainObject(entry)) return fail(`apps[${i}]: expected an app object { name: 'api', app: './api.js', … }, got ${describeType(entry)}`);
+    const app = fileApp(file, entry, `apps[${i}].`);
+    if (app.app === undefined) fail(`apps[${i}] has no "app": add app: './server.js'`);
+    return app;
+  });
+  const seen = new Map<string, number>();
+  apps.forEach((app, i) => {
+    const first = seen.get(app.name);
+    if (first !== undefined) fail(`apps[${first}] and apps[${i}] are both named ${JSON.stringify(app.name)}: give each app a distinct name`);
+    seen.set(app.name, i);
+  });
+  return { path: file, apps };
+}
+
+function fileApp(file: string, entry: Record<string, unknown>, prefix: string): FileApp {
+  const layer: Layer = {};
+  const base = path.dirname(file);
+  for (const [key, raw] of Object.entries(entry)) {
+    if (!isOptionKey(key)) {
+      const hint = closest(key, OPTION_KEYS);
+      throw new RocketError(
+        'RC_ERR_CONFIG_INVALID',
+        `${file}: unknown option ${JSON.stringify(prefix + key)}${hint === undefined ? '' : `: did you mean ${JSON.stringify(hint)}?`} (options: docs/CONFIG.md)`,
+      );
+    }
+    if (raw === undefined) continue;
+    // A file may give a single address as a string; flags repeat and env lists are comma-separated instead.
+    const value = OPTIONS[key].kind === 'list' && typeof raw === 'string' ? [raw] : raw;
+    layer[key] = setting(key, anchorPaths(key, value, base), { kind: 'file', file, key: prefix + key });
+  }
+  const app = layer.app?.value as string | undefined;
+  const name = (layer.name?.value as string | undefined) ?? (app === undefined ? '' : defaultAppName(app));
+  return { name, layer, ...(app === undefined ? {} : { app }) };
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function describeType(x: unknown): string {
+  return Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x;
+}

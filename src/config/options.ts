@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { DEFAULTS } from '../shared/defaults.js';
+import { listenAddressProblem } from './listen-address.js';
+
+/**
+ * Every setting, defined once. The zod schema (src/shared/config.ts), the
+ * command-line flags (src/config/cli.ts), the ROCKET_* environment variables
+ * (src/config/env.ts) and the config-file keys (src/config/file-apps.ts) are
+ * all derived from this table, and docs/CONFIG.md documents it (a unit test
+ * checks the page lists every option). Keys are the file keys; the flag is
+ * their kebab-case (`--min-workers`), the variable their ROCKET_SNAKE_CASE
+ * (`ROCKET_MIN_WORKERS`).
+ */
+
+/** How a value is written as text (environment variables, flags): it decides how the text is parsed. */
+export type OptionKind = 'integer' | 'number' | 'string' | 'boolean' | 'list';
+
+export interface OptionSpec {
+  readonly kind: OptionKind;
+  readonly schema: z.ZodType;
+  /** What a valid value looks like, for error messages: "an integer from 1 to 256". */
+  readonly expected: string;
+  readonly describe: string;
+  /** The value when no layer sets one; absent for options that are unset or computed (see defaultText). */
+  readonly default?: number | string | boolean | readonly string[];
+  /** How help and docs show a default that is computed or absent. */
+  readonly defaultText?: string;
+  readonly alias?: string;
+  /** False for `app`, which the command line takes as its positional argument. */
+  readonly flag: boolean;
+  /** False where one value for every app makes no sense (`app`, `name`). */
+  readonly env: boolean;
+  /** A filesystem path (`path`) or listen address(es) (`address`): relative paths are anchored (src/config/paths.ts). */
+  readonly paths?: 'path' | 'address';
+}
+
+const MAX_COUNT = 1_000_000;
+const DAY_MS = 24 * 3600 * 1000;
+
+const integer = (min: number, max = MAX_COUNT) =>
+  ({ kind: 'integer', schema: z.number().int().min(min).max(max), expected: `an integer from ${min} to ${max}` }) as const;
+const ms = (min: number) =>
+  ({ kind: 'integer', schema: z.number().int().min(min).max(DAY_MS), expected: `a whole number of milliseconds from ${min} to ${DAY_MS} (24 h)` }) as const;
+/** A listen address, with the precise reason (bad port, missing path) as the issue message. */
+const address = z.string().superRefine((text, ctx) => {
+  const problem = listenAddressProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+const ADDRESS_TEXT = 'host:port, [v6]:port or unix:/path';
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const on = { flag: true, env: true } as const;
+
+export const OPTIONS = {
+  app: {
+    kind: 'string', schema: z.string().min(1), expected: 'a path to the app module', flag: false, env: false, paths: 'path',
+    describe: 'app module: default-exports (req, res) => {}, or { fetch }, or calls server.listen()',
+  },
+  name: {
+    kind: 'string', schema: z.string().min(1).regex(/^[\w.-]+$/), expected: 'a name of letters, digits, ".", "_" and "-"', flag: true, env: false,
+    describe: 'cluster name in logs', defaultText: "the app's file name",
+  },
+  listen: {
+    kind: 'list', schema: z.array(address).min(1), expected: `one or more addresses: ${ADDRESS_TEXT}`, ...on, alias: 'l', paths: 'address',
+    describe: `address to bind, repeatable: ${ADDRESS_TEXT}`, default: [DEFAULTS.listen],
+  },
+  workers: {
+    ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on, alias: 'w',
+    describe: 'a fixed pool of N workers: shorthand for --min-workers N --max-workers N',
+  },
+  minWorkers: { ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on, describe: 'fewest worker processes', default: DEFAULTS.minWorkers },
+  maxWorkers: {
+    ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on,
+    describe: 'most worker processes', defaultText: 'the CPUs this process may use, cgroup quota included',
+  },
+  eluFull: {
+    kind: 'number', schema: z.number().gt(0).max(1), expected: 'a number above 0 and at most 1', ...on,
+    describe: 'event-loop utilization (0-1) at which a worker counts as full', default: DEFAULTS.eluFull,
+  },
+  eluIdle: {
+    kind: 'number', schema: z.number().min(0).lt(1), expected: 'a number from 0 to less than 1', ...on,
+    describe: 'average event-loop utilization (0-1) under which the pool may shrink', default: DEFAULTS.eluIdle,
+  },
+  queuePerWorker: { ...integer(1), ...on, describe: 'waiting connections per extra worker when the pool grows', default: DEFAULTS.queuePerWorker },
+  scaleDownAfter: { ...ms(0), ...on, describe: 'ms the pool must be idle before one worker retires (and between two retirements)', default: DEFAULTS.scaleDownAfter },
+  queueSize: { ...integer(1), ...on, describe: 'connections waiting for a worker before new ones get 503', default: DEFAULTS.queueSize },
+  workerConnections: { ...integer(1), ...on, describe: 'connections one worker serves at once', default: DEFAULTS.workerConnections },
+  parkAfter: { ...ms(0), ...on, describe: 'ms a keep-alive connection idles in a worker before it is parked; 0 never parks', default: DEFAULTS.parkAfter },
+  keepAliveTimeout: { ...ms(1), ...on, describe: 'ms an idle keep-alive connection is kept in all', default: DEFAULTS.keepAliveTimeout },
+  maxParked: { ...integer(0), ...on, describe: 'idle connections the monitor holds; beyond it a parked connection is closed', default: DEFAULTS.maxParked },
+  headersTimeout: { ...ms(1), ...on, describe: 'ms to receive request headers, else 408', default: DEFAULTS.headersTimeout },
+  requestTimeout: { ...ms(0), ...on, describe: 'ms to receive a whole request, else 408; 0 for none', default: DEFAULTS.requestTimeout },
+  maxHeaderSize: { ...integer(1024), ...on, describe: 'bytes of request head, else 431', default: DEFAULTS.maxHeaderSize },
+  shutdownTimeout: { ...ms(0), ...on, describe: 'ms a graceful stop may take before processes are killed', default: DEFAULTS.shutdownTimeout },
+  drainTimeout: {
+    ...ms(0), ...on, default: DEFAULTS.drainTimeout,
+    describe: 'ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed',
+  },
+  workerTimeout: { ...ms(1000), ...on, describe: 'ms a worker may go without a heartbeat before it is killed and replaced', default: DEFAULTS.workerTimeout },
+  maxRequests: { ...integer(0), ...on, describe: 'recycle a worker after this many requests; 0 never', default: 0 },
+  maxRequestsJitter: {
+    ...integer(0), ...on, default: 0,
+    describe: 'add up to this many (random per worker) to --max-requests, so workers do not recycle together',
+  },
+  maxMemory: { ...integer(0), ...on, describe: 'recycle a worker whose RSS exceeds this many MB; 0 never', default: 0 },
+  startTimeout: { ...ms(100), ...on, describe: 'ms for workers to get ready (and for a script to call listen())', default: DEFAULTS.startTimeout },
+  timeoutCheckInterval: {
+    ...ms(10), ...on, default: DEFAULTS.timeoutCheckInterval,
+    describe: 'ms between checks of headers/request timeouts; a 408 can be this late',
+  },
+  admin: {
+    kind: 'string', schema: address.optional(), expected: `an address: ${ADDRESS_TEXT}`, ...on, paths: 'address',
+    describe: 'address for the admin listener (GET /status), for example 127.0.0.1:9090', defaultText: 'off',
+  },
+  accessLog: { kind: 'boolean', schema: z.boolean(), expected: 'true or false', ...on, describe: 'one log line per request', default: true },
+  logLevel: {
+    kind: 'string', schema: z.enum(LOG_LEVELS), expected: `one of ${LOG_LEVELS.join(', ')}`, ...on,
+    describe: `${LOG_LEVELS.slice(0, -1).join(', ')} or silent`, default: DEFAULTS.logLevel,
+  },
+  logDir: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a directory path', ...on, paths: 'path',
+    describe: "directory for the cluster's log files (a daemon's, or a foreground cluster's when given)", defaultText: 'stdout only',
+  },
+  logMaxSize: {
+    kind: 'string', schema: z.string().regex(/^\d+[kmg]$/), expected: 'a size such as 500k, 10m or 1g', ...on,
+    describe: 'size at which a log file rotates: a number and k, m or g', default: DEFAULTS.logMaxSize,
+  },
+  logRetain: { ...integer(0, 1000), ...on, describe: 'rotated log files kept besides the current one', default: DEFAULTS.logRetain },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+export const OPTION_KEYS = Object.keys(OPTIONS) as OptionKey[];
+
+export function isOptionKey(key: string): key is OptionKey {
+  return Object.hasOwn(OPTIONS, key);
+}
+
+/** `minWorkers` → `min-workers` (the flag, without its dashes). */
+export function kebabCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `minWorkers` → `ROCKET_MIN_WORKERS`. */
+export function envName(key: OptionKey): string {
+  return `ROCKET_${kebabCase(key).replace(/-/g, '_').toUpperCase()}`;
+}
+
+/** How help and docs show an option's default. */
+export function defaultText(key: OptionKey): string | undefined {
+  const spec: OptionSpec = OPTIONS[key];
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  if (spec.default === undefined) return undefined;
+  return Array.isArray(spec.default) ? spec.default.join(', ') : String(spec.default);
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { anchorListenAddress } from './listen-address.js';
+import { OPTIONS, type OptionKey, type OptionSpec } from './options.js';
+
+/**
+ * Turns the text of an environment variable (or an untyped flag) into the
+ * option's type. Text that does not parse is returned as it is, so the
+ * option's schema rejects it with the usual "expected …" message.
+ */
+export function valueFromText(key: OptionKey, text: string): unknown {
+  switch (OPTIONS[key].kind) {
+    case 'integer':
+    case 'number': {
+      const n = Number(text);
+      return text.trim() !== '' && Number.isFinite(n) ? n : text;
+    }
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : text;
+    case 'list':
+      return text.split(',').map((item) => item.trim());
+    case 'string':
+      return text;
+  }
+}
+
+/**
+ * Makes relative paths in a value absolute against `base`: the config
+ * file's directory for values from a file, the working directory for flags
+ * and the environment. Values of the wrong type are left for the schema.
+ */
+export function anchorPaths(key: OptionKey, value: unknown, base: string): unknown {
+  const spec: OptionSpec = OPTIONS[key];
+  if (spec.paths === 'path') return typeof value === 'string' && value !== '' ? path.resolve(base, value) : value;
+  if (spec.paths !== 'address') return value;
+  const anchor = (v: unknown) => (typeof v === 'string' ? anchorListenAddress(v, base) : v);
+  return Array.isArray(value) ? value.map(anchor) : anchor(value);
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RocketError } from '../shared/errors.js';
+
+/** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * The per-user directory that holds one control socket per named cluster:
+ * `$XDG_RUNTIME_DIR/rocket-cluster` when the session has one (an absolute
+ * path, as the XDG spec requires), else `~/.rocket-cluster`.
+ */
+export function runtimeDirPath(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'rocket-cluster');
+  return path.join(env.HOME && path.isAbsolute(env.HOME) ? env.HOME : os.homedir(), '.rocket-cluster');
+}
+
+/**
+ * Returns the runtime directory, creating it 0700 if missing. Refuses a
+ * directory anyone else could use to reach or replace our sockets: a symlink,
+ * one owned by another user, or one with any group/other permission bit.
+ */
+export function ensureRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = runtimeDirPath(env);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new RocketError('RC_ERR_CONTROL_DIR', `cannot create ${dir}: ${(error as Error).message}`);
+    }
+  }
+  checkRuntimeDir(dir);
+  return dir;
+}
+
+/** The checks of ensureRuntimeDir for a directory that must already exist (the CLI never creates it). */
+export function checkRuntimeDir(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch (error) {
+    throw new RocketError('RC_ERR_CONTROL_DIR', `cannot use ${dir}: ${(error as Error).message}`);
+  }
+  if (st.isSymbolicLink()) throw new RocketError('RC_ERR_CONTROL_DIR', `${dir} is a symbolic link; refusing to use it (remove it, rocket-cluster creates the directory itself)`);
+  if (!st.isDirectory()) throw new RocketError('RC_ERR_CONTROL_DIR', `${dir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new RocketError('RC_ERR_CONTROL_DIR', `${dir} is owned by uid ${st.uid}, not by you (uid ${uid}); refusing to use it`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new RocketError('RC_ERR_CONTROL_DIR', `${dir} has mode ${(st.mode & 0o777).toString(8)}, open to other users; run: chmod 700 ${dir}`);
+  }
+}
+
+/** The control socket of the cluster named `name` (names are [\w.-]+, checked by the config schema). */
+export function socketPath(dir: string, name: string): string {
+  const p = path.join(dir, `${name}.sock`);
+  if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
+    throw new RocketError('RC_ERR_CONTROL_DIR', `control socket path ${p} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter --name or XDG_RUNTIME_DIR`);
+  }
+  return p;
+}
+
+/** Names of the clusters that have a socket in the directory (running or stale). */
+export function socketNames(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isSocket() && e.name.endsWith('.sock'))
+    .map((e) => e.name.slice(0, -'.sock'.length))
+    .sort();
+}

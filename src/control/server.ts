@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { z } from 'zod';
+import {
+  CONTROL_VERSION,
+  ControlRequestSchema,
+  MAX_REQUEST_BYTES,
+  type ControlReply,
+  type ControlRequest,
+  type ControlResults,
+} from '../shared/control-protocol.js';
+import { RocketError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { LineReader } from './line-reader.js';
+import { ensureRuntimeDir, socketPath } from './runtime-dir.js';
+
+/** What the master does for each command; errors are RocketErrors the CLI prints. */
+export interface ControlHandlers {
+  status(): Promise<ControlResults['status']>;
+  reload(): Promise<ControlResults['reload']>;
+  scale(change: { to?: number; by?: number }): ControlResults['scale'];
+  /** Resolves once the cluster has stopped; the reply goes out then. */
+  stop(): Promise<ControlResults['stop']>;
+  logs: {
+    tail(lines: number): readonly string[];
+    follow(listener: (line: string) => void): () => void;
+  };
+}
+
+/** A client that does not send its request within this is hung up on. */
+const REQUEST_TIMEOUT_MS = 5000;
+/** Control connections at once; the CLI uses one per command. */
+const MAX_CONNECTIONS = 32;
+/** A `logs --follow` reader this far behind is cut off rather than buffered without bound. */
+const MAX_FOLLOW_BACKLOG = 4 * 1024 * 1024;
+
+/**
+ * The cluster's control socket: `<runtime dir>/<name>.sock`, mode 0600 from
+ * the moment it exists, in a 0700 directory owned by the user. There is no
+ * TCP control port.
+ */
+export class ControlServer {
+  readonly path: string;
+  readonly #server: net.Server;
+  readonly #ino: number;
+
+  private constructor(path: string, server: net.Server, ino: number) {
+    this.path = path;
+    this.#server = server;
+    this.#ino = ino;
+  }
+
+  /** Claims the name (refusing one in use), binds the socket and starts answering. */
+  static async open(name: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
+    const p = socketPath(ensureRuntimeDir(), name);
+    await removeStaleSocket(p, name);
+    const server = net.createServer((socket) => serve(socket, handlers, log));
+    server.maxConnections = MAX_CONNECTIONS;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new RocketError('RC_ERR_CONTROL_NAME_IN_USE', `a cluster named "${name}" is already running (socket ${p}); stop it or choose another --name`)
+            : new RocketError('RC_ERR_CONTROL_DIR', `cannot listen on ${p}: ${e.message}`),
+        ),
+      );
+      // The bind is synchronous inside listen(): with this umask the socket is
+      // created 0600, never wider, not even between bind and a chmod.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(p, resolve);
+      } finally {
+        process.umask(umask);
+      }
+    });
+    const st = fs.lstatSync(p);
+    if (!st.isSocket() || (st.mode & 0o777) !== 0o600) {
+      server.close();
+      throw new RocketError('RC_ERR_CONTROL_DIR', `control socket ${p} was not created 0600 (mode ${(st.mode & 0o777).toString(8)})`);
+    }
+    return new ControlServer(p, server, st.ino);
+  }
+
+  /** Stops accepting and removes the socket, unless another cluster has replaced it since. */
+  close(): void {
+    this.#server.close();
+    try {
+      if (fs.lstatSync(this.path).ino === this.#ino) fs.unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * A socket file whose cluster is gone refuses connections: that one is
+ * stale and removed. One that answers belongs to a running cluster; anything
+ * that is not a socket is left alone.
+ */
+async function removeStaleSocket(p: string, name: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new RocketError('RC_ERR_CONTROL_DIR', `${p} exists and is not a socket; refusing to replace it`);
+  const answer = await new Promise<'live' | 'stale' | Error>((resolve) => {
+    const probe = net.connect(p);
+    probe.once('connect', () => (probe.destroy(), resolve('live')));
+    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? 'stale' : e));
+  });
+  if (answer === 'live') {
+    throw new RocketError('RC_ERR_CONTROL_NAME_IN_USE', `a cluster named "${name}" is already running (socket ${p}); stop it or choose another --name`);
+  }
+  if (answer instanceof Error) throw new RocketError('RC_ERR_CONTROL_DIR', `cannot check ${p}: ${answer.message}`);
+  fs.rmSync(p, { force: true });
+}
+
+function send(socket: net.Socket, reply: ControlReply): void {
+  if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+}
+
+function refuse(socket: net.Socket, message: string): void {
+  send(socket, { ok: false, error: { code: 'RC_ERR_CONTROL_REQUEST', message } });
+  socket.end();
+}
+
+/** One connection, one request: read a line, validate it, act, reply. */
+function serve(socket: net.Socket, handlers: ControlHandlers, log: Logger): void {
+  const reader = new LineReader(MAX_REQUEST_BYTES);
+  let handled = false;
+  socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => {}); // a CLI that went away mid-reply
+  socket.on('data', (chunk: Buffer) => {
+    if (handled) return; // one request per connection; later bytes are ignored
+    const lines = reader.push(chunk);
+    if (lines === 'too-large') {
+      handled = true;
+      log.warn({ limit: MAX_REQUEST_BYTES }, 'control request refused: too large');
+      refuse(socket, `request larger than ${MAX_REQUEST_BYTES} bytes`);
+      return;
+    }
+    const line = lines[0];
+    if (line === undefined) return;
+    handled = true;
+    socket.setTimeout(0);
+    const request = parseRequest(line);
+    if (typeof request === 'string') {
+      log.warn({ reason: request }, 'control request refused');
+      refuse(socket, request);
+      return;
+    }
+    log.info({ cmd: request.cmd }, 'control command');
+    void answer(socket, request, handlers);
+  });
+}
+
+function parseRequest(line: string): ControlRequest | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return 'request is not JSON';
+  }
+  const parsed = ControlRequestSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const v = (json as { v?: unknown } | null)?.v;
+  if (v !== undefined && v !== CONTROL_VERSION) return `protocol version ${JSON.stringify(v)} is not ${CONTROL_VERSION}: use the CLI of the same version as the cluster`;
+  return `invalid request: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`;
+}
+
+async function answer(socket: net.Socket, request: ControlRequest, handlers: ControlHandlers): Promise<void> {
+  try {
+    switch (request.cmd) {
+      case 'status':
+        send(socket, { ok: true, result: await handlers.status() });
+        break;
+      case 'reload':
+        send(socket, { ok: true, result: await handlers.reload() });
+        break;
+      case 'scale':
+        send(socket, { ok: true, result: handlers.scale(request) });
+        break;
+      case 'stop':
+        send(socket, { ok: true, result: await handlers.stop() });
+        break;
+      case 'logs':
+        streamLogs(socket, request.lines, request.follow, handlers.logs);
+        return;
+    }
+  } catch (error) {
+    const e = error instanceof RocketError ? error : new RocketError('RC_ERR_CONTROL_REFUSED', String(error));
+    send(socket, { ok: false, error: e.toJSON() });
+  }
+  socket.end();
+}
+
+function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: ControlHandlers['logs']): void {
+  const tail = lines > 0 ? logs.tail(lines) : [];
+  for (const line of tail) send(socket, { line });
+  send(socket, { ok: true, result: { lines: tail.length } });
+  if (!follow) {
+    socket.end();
+    return;
+  }
+  const unfollow = logs.follow((line) => {
+    if (socket.writableLength > MAX_FOLLOW_BACKLOG) {
+      unfollow();
+      socket.destroy();
+      return;
+    }
+    send(socket, { line });
+  });
+  socket.once('close', unfollow);
+  socket.resume();
+}

@@ -1,0 +1,36 @@
+import type { ChildRole } from '../master/spawn.js';
+
+export type ChildStream = 'stdout' | 'stderr';
+
+/** pino's level numbers: what an app prints on stdout is info, on stderr an error. */
+const LEVEL: Record<ChildStream, number> = { stdout: 30, stderr: 50 };
+
+/** Our pino lines carry role and pid right after level and time (ISO): this much of a line holds them. */
+const HEAD_WINDOW = 128;
+
+/**
+ * Returns what the master logs for each line one child wrote on one stream.
+ *
+ * A line from the child's own logger (`createLogger`: JSON with its role and
+ * pid) passes as it is, recognised by its first characters: access lines come
+ * at request rate and are never parsed. Anything else (an app's console.log, a
+ * stack trace, an app's own JSON logger) becomes one pino-shaped JSON line
+ * tagged with the child (`worker: <id>` or `monitor: <id>`), its pid and the
+ * stream, with the text as `msg`, so every line of the merged log is one JSON
+ * object.
+ */
+export function childLineFormatter(role: ChildRole, id: number, pid: number, stream: ChildStream): (line: string) => string {
+  const tag = `,"role":"${role}","pid":${pid},`;
+  const head = `{"level":${LEVEL[stream]},"time":"`;
+  const tail = `","role":"${role}","pid":${pid},"${role}":${id},"stream":"${stream}","msg":`;
+  return (line) => (isOwnLine(line, tag) ? line : head + new Date().toISOString() + tail + JSON.stringify(line) + '}');
+}
+
+/**
+ * An app could print text that looks like this on purpose; it would then pass
+ * as is, which costs nothing but the tag. A line that merely starts with
+ * `{"level":` (an app's own pino) lacks our role and pid after the time.
+ */
+function isOwnLine(line: string, tag: string): boolean {
+  return line.startsWith('{"level":') && line.endsWith('}') && line.slice(0, HEAD_WINDOW).includes(tag);
+}

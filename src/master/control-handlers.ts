@@ -1,0 +1,27 @@
+import type { ControlHandlers } from '../control/server.js';
+import { RocketError } from '../shared/errors.js';
+import type { Master } from './master.js';
+import { sampleUsage } from './usage.js';
+
+/** What each control command does to this master. `stop` resolves once the cluster has stopped. */
+export function controlHandlers(master: Master, logs: ControlHandlers['logs'], stop: () => Promise<void>): ControlHandlers {
+  return {
+    async status() {
+      const status = master.status();
+      const pids = [status.pid, status.monitor.pid, ...status.workers.map((w) => w.pid)].filter((p): p is number => p !== null);
+      return { status, usage: await sampleUsage(pids) };
+    },
+    async reload() {
+      const outcome = await master.reload();
+      if (!outcome.done) throw new RocketError('RC_ERR_CONTROL_REFUSED', `reload not done: ${outcome.reason}`);
+      const workers = master.status().workers.filter((w) => w.generation === outcome.generation).length;
+      return { generation: outcome.generation, workers };
+    },
+    scale: (change) => master.scaleTo(change),
+    async stop() {
+      await stop();
+      return { pid: process.pid };
+    },
+    logs,
+  };
+}

@@ -1,0 +1,23 @@
+import type { ClusterConfig } from '../shared/config.js';
+import { runMaster, type MasterReady } from './main.js';
+
+/**
+ * The entry of a daemonized master (`start --daemon`): its parent, the CLI,
+ * sends the resolved config over IPC and waits for one answer: `ready` with
+ * the addresses, or `failed` with the reason. Then the channel is closed and
+ * the master lives on its own, in its own session.
+ */
+export type DaemonMessage = { readonly t: 'ready'; readonly ready: MasterReady } | { readonly t: 'failed'; readonly code: string; readonly message: string };
+
+process.once('message', (config: ClusterConfig) => {
+  const answer = (m: DaemonMessage) => {
+    if (!process.connected) return;
+    process.send?.(m, () => process.disconnect());
+  };
+  void runMaster(config, {
+    onReady: (ready) => answer({ t: 'ready', ready }),
+    onStartFailed: (error) => answer({ t: 'failed', code: error.code, message: error.message }),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+});

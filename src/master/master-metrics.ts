@@ -1,0 +1,97 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { DEFAULT_METRICS_OPTIONS } from '../shared/default-metrics.js';
+import type { ScaleEvent } from './autoscaler.js';
+import type { ChildState } from './lifecycle.js';
+import type { StatusReport } from './status.js';
+
+/** What a scrape reads about one worker beyond /status. */
+export interface WorkerMemory {
+  readonly id: number;
+  /** Resident memory from the worker's last load report, in bytes. */
+  readonly rss: number;
+}
+
+/**
+ * The master's own registry: its process metrics (prefixed, so they never sum
+ * with the workers' `process_*`) and the cluster's state as /status reports it.
+ * Everything is set from one status snapshot per scrape; the counters mirror
+ * the master's own monotonic totals, so they are reset and set to the total
+ * rather than incremented as things happen (nothing on the hot path).
+ */
+export class MasterMetrics {
+  readonly registry = new Registry();
+  readonly #queueDepth = this.#gauge('rocket_cluster_queue_depth', 'Accepted connections waiting for a worker.');
+  readonly #oldestWait = this.#gauge('rocket_cluster_queue_oldest_wait_seconds', 'How long the oldest queued connection has waited, in seconds.');
+  readonly #parked = this.#gauge('rocket_cluster_parked_sockets', 'Idle keep-alive connections the monitor holds.');
+  readonly #workers = this.#gauge('rocket_cluster_workers', 'Worker processes by lifecycle state.', ['state']);
+  readonly #memory = this.#gauge('rocket_cluster_worker_resident_memory_bytes', "Each worker's resident memory from its last load report, in bytes.", ['worker']);
+  readonly #accepted = this.#counter('rocket_cluster_connections_accepted_total', 'Connections accepted by the listeners.');
+  readonly #rejected = this.#counter('rocket_cluster_connections_rejected_total', 'Connections answered 503 because the queue was full or no worker could serve.');
+  readonly #handoffs = this.#counter('rocket_cluster_handoffs_total', 'Connection handoffs: dispatched to a worker, parked in the monitor, woken from it.', ['kind']);
+  readonly #restarts = this.#counter('rocket_cluster_worker_restarts_total', 'Workers started to replace one that died.');
+  readonly #recycles = this.#counter('rocket_cluster_worker_recycles_total', 'Workers replaced for --max-requests or --max-memory.');
+  readonly #scaleEvents = this.#counter('rocket_cluster_scale_events_total', 'Pool size changes, by direction.', ['direction']);
+  readonly #missed = this.#counter('rocket_cluster_metrics_workers_missed_total', 'Workers left out of a scrape: no answer in time, or gone.');
+  readonly #scaled: Record<ScaleEvent['kind'], number> = { grow: 0, shrink: 0 };
+  #lastScaleEvent: ScaleEvent | undefined;
+  #missedTotal = 0;
+
+  constructor() {
+    collectDefaultMetrics({ ...DEFAULT_METRICS_OPTIONS, register: this.registry, prefix: 'rocket_cluster_master_' });
+  }
+
+  /** Counts workers a scrape had to leave out. */
+  missed(count: number): void {
+    this.#missedTotal += count;
+  }
+
+  /** Sets every metric from one snapshot. */
+  sync(status: StatusReport, memory: readonly WorkerMemory[]): void {
+    this.#queueDepth.set(status.queue.depth);
+    this.#oldestWait.set(status.queue.oldestWaitMs / 1000);
+    this.#parked.set(status.parked.count);
+    const byState: Record<ChildState, number> = { spawning: 0, ready: 0, draining: 0, stopping: 0, exited: 0 };
+    for (const w of status.workers) byState[w.state]++;
+    for (const [state, count] of Object.entries(byState)) this.#workers.set({ state }, count);
+    // Reset so that a worker gone since the last scrape leaves no stale series.
+    this.#memory.reset();
+    for (const w of memory) this.#memory.set({ worker: w.id }, w.rss);
+    const c = status.connections;
+    mirror(this.#accepted, [c.accepted]);
+    mirror(this.#rejected, [status.queue.rejected]);
+    mirror(this.#handoffs, [c.dispatched, { kind: 'dispatched' }], [c.parks, { kind: 'parked' }], [c.wakes, { kind: 'woken' }]);
+    mirror(this.#restarts, [status.restarts]);
+    mirror(this.#recycles, [status.pool.recycled]);
+    this.#countScaleEvents(status.pool.events);
+    mirror(this.#scaleEvents, [this.#scaled.grow, { direction: 'grow' }], [this.#scaled.shrink, { direction: 'shrink' }]);
+    mirror(this.#missed, [this.#missedTotal]);
+  }
+
+  /**
+   * The autoscaler keeps only its last events, so the totals are counted here:
+   * the events after the last one seen are new. Should more events happen
+   * between two scrapes than it keeps, the oldest of them are not counted.
+   */
+  #countScaleEvents(events: readonly ScaleEvent[]): void {
+    const from = this.#lastScaleEvent ? events.lastIndexOf(this.#lastScaleEvent) + 1 : 0;
+    for (let i = from; i < events.length; i++) this.#scaled[(events[i] as ScaleEvent).kind]++;
+    this.#lastScaleEvent = events.at(-1) ?? this.#lastScaleEvent;
+  }
+
+  #gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #counter(name: string, help: string, labelNames: string[] = []): Counter {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+/** Sets a counter to totals kept elsewhere: one without labels, or one per label set. */
+function mirror(counter: Counter, ...totals: [total: number, labels?: Record<string, string>][]): void {
+  counter.reset();
+  for (const [total, labels] of totals) {
+    if (labels) counter.inc(labels, total);
+    else counter.inc(total);
+  }
+}

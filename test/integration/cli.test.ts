@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { runCli, startDaemon } from '../helpers/cli.js';
+import { alive, fixture, newHome } from '../helpers/cluster.js';
+
+const ECHO = fixture('echo.mjs');
+
+async function get(port: number, urlPath = '/'): Promise<{ status: number; pid: number }> {
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
+  const body = (await res.json()) as { pid: number };
+  return { status: res.status, pid: body.pid };
+}
+
+describe('start --daemon, list, status', () => {
+  it('returns once the cluster listens, printing its name, pid and addresses; list shows every process', async () => {
+    const d = await startDaemon(ECHO, ['--workers', '2', '--name', 'api']);
+    expect(d.name).toBe('api');
+    expect(d.start.stdout).toMatch(/listening\s+127\.0\.0\.1:\d+/);
+    expect(alive(d.pid)).toBe(true);
+    expect((await get(d.port)).status).toBe(200);
+
+    const list = await runCli(d.home, ['list']);
+    expect(list.code).toBe(0);
+    for (const column of ['name', 'pid', 'role', 'gen', 'state', 'uptime', 'restarts', 'cpu', 'memory', 'conns', 'requests']) expect(list.stdout).toContain(column);
+    const { status } = await d.status();
+    expect(list.stdout).toContain(String(d.pid));
+    for (const w of status.workers) expect(list.stdout).toContain(String(w.pid));
+    expect(list.stdout).toContain(String(status.monitor.pid));
+    expect(list.stdout.match(/worker \d+/g)).toHaveLength(2);
+
+    const json = await runCli(d.home, ['list', '--json']);
+    const all = JSON.parse(json.stdout) as { status: { name: string; pid: number }; usage: Record<string, { memory: number }> }[];
+    expect(all.map((r) => r.status.name)).toEqual(['api']);
+    expect(all[0]?.usage[String(d.pid)]?.memory).toBeGreaterThan(0);
+  });
+
+  it('a daemon whose app cannot load: start exits 1 with the reason, nothing keeps running', async () => {
+    const home = newHome();
+    const r = await runCli(home, ['start', fixture('shape-throws.mjs'), '--daemon', '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RC_ERR|cannot load|failed/i);
+    expect((await runCli(home, ['list'])).stdout).toContain('no cluster is running');
+  });
+});
+
+describe('stop, reload, scale', () => {
+  it('scale N, +N, -N changes the pool; bad counts are usage errors (exit 2); an unknown cluster is exit 1', async () => {
+    const d = await startDaemon(ECHO, ['--min-workers', '1', '--max-workers', '2', '--name', 'pool']);
+    const up = await runCli(d.home, ['scale', 'pool', '3']);
+    expect(up).toMatchObject({ code: 0 });
+    expect(up.stdout).toContain('scaled pool to 3 workers (min 3, max 3)');
+    await expect.poll(async () => (await d.status()).status.workers.filter((w) => w.state === 'ready').length, { timeout: 15_000 }).toBe(3);
+    expect((await runCli(d.home, ['scale', 'pool', '-2'])).stdout).toContain('to 1 worker');
+    await expect.poll(async () => (await d.status()).status.workers.length, { timeout: 15_000 }).toBe(1);
+    expect((await runCli(d.home, ['scale', 'pool', '+1'])).stdout).toContain('to 2 workers');
+    const { status } = await d.status();
+    expect(status.pool).toMatchObject({ min: 2, max: 3 });
+    expect(status.pool.events.map((e) => e.reason)).toContain('scale command');
+
+    for (const bad of ['x', '0', '1.5', '+']) {
+      const r = await runCli(d.home, ['scale', 'pool', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/^rocket-cluster: /);
+    }
+    const below = await runCli(d.home, ['scale', 'pool', '-5']);
+    expect(below.code).toBe(1);
+    expect(below.stderr).toContain('cannot scale to');
+    const unknown = await runCli(d.home, ['scale', 'nope', '2']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no cluster named "nope" is running');
+  });
+
+  it('reload replaces every worker and returns when done; stop returns once everything has exited', async () => {
+    const d = await startDaemon(ECHO, ['--workers', '2']);
+    const before = (await d.status()).status.workers.map((w) => w.pid);
+    const reload = await runCli(d.home, ['reload']); // the only cluster: no name needed
+    expect(reload.code).toBe(0);
+    expect(reload.stdout).toContain(`reloaded ${d.name}: generation 2, 2 workers`);
+    const after = (await d.status()).status;
+    expect(after.generation).toBe(2);
+    expect(after.workers.map((w) => w.pid).filter((p) => before.includes(p))).toEqual([]);
+    expect((await get(d.port)).status).toBe(200);
+
+    const pids = [d.pid, after.monitor.pid, ...after.workers.map((w) => w.pid)] as number[];
+    const stop = await runCli(d.home, ['stop', d.name]);
+    expect(stop).toMatchObject({ code: 0 });
+    expect(stop.stdout).toContain(`stopped ${d.name} (pid ${d.pid})`);
+    await expect.poll(() => pids.filter(alive), { timeout: 5000 }).toEqual([]);
+    expect(fs.existsSync(path.join(d.home, 'rocket-cluster', `${d.name}.sock`))).toBe(false);
+    const again = await runCli(d.home, ['stop', d.name]);
+    expect(again.code).toBe(1);
+  });
+
+  it('stop all stops every cluster; with several running, a command without a name is a usage error', async () => {
+    const a = await startDaemon(ECHO, ['--workers', '1', '--name', 'a']);
+    const b = await startDaemon(ECHO, ['--workers', '1', '--name', 'b'], a.home);
+    const ambiguous = await runCli(a.home, ['reload']);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('several clusters are running (a, b)');
+    const stop = await runCli(a.home, ['stop', 'all']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain('stopped a');
+    expect(stop.stdout).toContain('stopped b');
+    await expect.poll(() => [a.pid, b.pid].filter(alive), { timeout: 5000 }).toEqual([]);
+  });
+});
+
+describe('logs and monit', () => {
+  it('logs --lines merges master and worker lines; --follow streams new ones', async () => {
+    const d = await startDaemon(ECHO, ['--workers', '2']);
+    await get(d.port, '/first');
+    await expect
+      .poll(async () => {
+        const r = await runCli(d.home, ['logs', '--lines', '200']);
+        const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { role: string; msg: string; path?: string });
+        return lines.some((l) => l.role === 'master' && l.msg === 'listening') && lines.some((l) => l.role === 'worker' && l.path === '/first');
+      }, { timeout: 10_000 })
+      .toBe(true);
+    const three = await runCli(d.home, ['logs', '-n', '3']);
+    expect(three.stdout.trim().split('\n')).toHaveLength(3);
+
+    const follower = spawn(process.execPath, ['bin/rocket-cluster', 'logs', d.name, '--lines', '0', '--follow'], {
+      env: { ...process.env, HOME: d.home, XDG_RUNTIME_DIR: d.home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const seen = new Promise<void>((resolve) => {
+        readline.createInterface({ input: follower.stdout }).on('line', (line) => {
+          if ((JSON.parse(line) as { path?: string }).path === '/followed') resolve();
+        });
+      });
+      // The follower is subscribed once the cluster logs its control command.
+      await expect.poll(async () => (await runCli(d.home, ['logs', '-n', '20'])).stdout.includes('"cmd":"logs"'), { timeout: 10_000 }).toBe(true);
+      await get(d.port, '/followed');
+      await seen;
+    } finally {
+      follower.kill('SIGINT');
+    }
+    const [code] = (await once(follower, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it('monit draws the pool, queue, parked sockets and req/s per worker', async () => {
+    const d = await startDaemon(ECHO, ['--workers', '2']);
+    const r = await runCli(d.home, ['monit', '--count', '2', '--interval', '200']);
+    expect(r.code).toBe(0);
+    const frames = r.stdout.trim().split('\n\n');
+    expect(frames).toHaveLength(2);
+    expect(frames[1]).toMatch(/pool\s+2 workers \(min 2, max 2\)/);
+    expect(frames[1]).toMatch(/queue\s+0 waiting/);
+    expect(frames[1]).toMatch(/parked\s+\d+ of 10000/);
+    expect(frames[1]).toMatch(/requests \d+ req\/s/);
+    expect(frames[1]).toContain('req/s');
+  });
+});
+
+describe('usage', () => {
+  it('an unknown command or a missing argument is exit 2; --help on each command is exit 0', async () => {
+    const home = newHome();
+    expect((await runCli(home, ['frobnicate'])).code).toBe(2);
+    expect((await runCli(home, ['scale', 'only-a-name'])).code).toBe(2);
+    for (const cmd of ['start', 'stop', 'reload', 'scale', 'status', 'list', 'logs', 'monit']) {
+      const r = await runCli(home, [cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout).toContain(`rocket-cluster ${cmd === 'list' ? 'status' : cmd}`);
+    }
+    expect((await runCli(home, ['status', 'nope'])).code).toBe(1);
+    expect((await runCli(home, ['list'])).stdout).toContain('no cluster is running');
+  });
+});
