@@ -24,8 +24,13 @@ export function defaultLogDir(): string {
 export async function startDaemon(config: ClusterConfig): Promise<MasterReady & { logDir: string }> {
   const logDir = config.logDir ?? defaultLogDir();
   const dir = path.join(logDir, config.name);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stderr = fs.openSync(path.join(dir, 'stderr.log'), 'a', 0o600);
+  let stderr: number;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    stderr = fs.openSync(path.join(dir, 'stderr.log'), 'a', 0o600);
+  } catch (error) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `--log-dir ${JSON.stringify(logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
+  }
   const child = spawn(process.execPath, [...process.execArgv, ENTRY], {
     detached: true,
     stdio: ['ignore', stderr, stderr, 'ipc'],

@@ -28,7 +28,7 @@ export function ensureRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
     fs.mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new RocketError('RC_ERR_CONTROL_DIR', `cannot create ${dir}: ${(error as Error).message}`);
+      throw new RocketError('RC_ERR_CONTROL_DIR', `cannot create ${dir}: ${(error as Error).message}`, { cause: error });
     }
   }
   checkRuntimeDir(dir);

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import tty from 'node:tty';
-import { prettyFactory } from 'pino-pretty';
 import type { ChildRole } from '../master/spawn.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { MAX_LOG_LINES } from '../shared/control-protocol.js';
@@ -9,6 +8,7 @@ import { RocketError } from '../shared/errors.js';
 import { childLineFormatter } from './child-lines.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LogOutput } from './output.js';
+import { prettyLogLine } from './pretty.js';
 import { LineRing } from './ring.js';
 import { openRotatingFile } from './rotating-file.js';
 import { openStdout } from './stdout-output.js';
@@ -61,7 +61,7 @@ export class LogSink {
 
   constructor(output: LogOutput, options: { pretty: boolean }) {
     this.#output = output;
-    this.#pretty = options.pretty ? prettyFactory({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{role}] {msg}', ignore: 'hostname,role' }) : null;
+    this.#pretty = options.pretty ? prettyLogLine() : null;
     this.stream = { write: (text) => this.write(text.endsWith('\n') ? text.slice(0, -1) : text) };
   }
 

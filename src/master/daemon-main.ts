@@ -15,6 +15,7 @@ process.once('message', (config: ClusterConfig) => {
     process.send?.(m, () => process.disconnect());
   };
   void runMaster(config, {
+    requireControl: true,
     onReady: (ready) => answer({ t: 'ready', ready }),
     onStartFailed: (error) => answer({ t: 'failed', code: error.code, message: error.message }),
   }).then((code) => {

@@ -13,21 +13,29 @@ export interface MasterReady {
   readonly pid: number;
   readonly addresses: readonly string[];
   readonly admin: string | null;
-  readonly control: string;
+  /** The control socket; null if it could not be opened (foreground only). */
+  readonly control: string | null;
 }
 
-/**
- * Runs a master in this process until it is stopped by SIGTERM or SIGINT
- * (graceful; a second signal kills at once); SIGHUP reloads the workers.
- * Resolves with the exit code.
- */
 export interface RunMasterOptions {
   /** Called once the cluster listens. */
   onReady?: (ready: MasterReady) => void;
   /** Called when the cluster cannot start, with why (it is also logged). */
   onStartFailed?: (error: RocketError) => void;
+  /**
+   * A daemon cannot be managed without its control socket, so any failure to
+   * open it fails the start. In the foreground (a container with a read-only
+   * or missing HOME) a runtime directory that cannot be created only
+   * disables the CLI's control; an unsafe one or a name in use still fails.
+   */
+  requireControl?: boolean;
 }
 
+/**
+ * Runs a master in this process until it is stopped by SIGTERM or SIGINT
+ * (graceful; a second signal kills at once), `rocket-cluster stop`, or the
+ * control socket's `stop`; SIGHUP reloads the workers. Resolves with the exit code.
+ */
 export async function runMaster(config: ClusterConfig, options: RunMasterOptions = {}): Promise<number> {
   // Every line of the cluster (this master's, each child's stdout and stderr) goes
   // through the sink: stdout or rotating files, a ring for `logs`, followers.
@@ -67,7 +75,7 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   process.on('SIGTTIN', () => master.scaleBy(1));
   process.on('SIGTTOU', () => master.scaleBy(-1));
   // The name is claimed before any process starts: a second cluster of the same name fails at once.
-  let control: ControlServer;
+  let control: ControlServer | null;
   const stopByCommand = async () => {
     signals++; // a signal after `rocket-cluster stop` kills, as a second signal does
     stopRequested('control');
@@ -77,23 +85,33 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand), log);
   } catch (error) {
     const e = error as RocketError;
-    log.error({ code: e.code }, e.message);
-    options.onStartFailed?.(e);
-    return 1;
+    if (options.requireControl || !cannotCreate(e)) {
+      log.error({ code: e.code }, e.message);
+      options.onStartFailed?.(e);
+      return 1;
+    }
+    log.warn({ code: e.code }, `no control socket, so rocket-cluster commands cannot reach this cluster (signals still work): ${e.message}`);
+    control = null;
   }
   try {
     await master.start();
   } catch (error) {
-    control.close();
+    control?.close();
     const e = error instanceof RocketError ? error : new RocketError('RC_ERR_WORKER_START', String(error));
     log.error({ code: e.code }, e.message);
     options.onStartFailed?.(e);
     return 1;
   }
-  log.info({ control: control.path }, 'control socket ready');
-  options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control.path });
+  if (control) log.info({ control: control.path }, 'control socket ready');
+  options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control?.path ?? null });
   await stopSignal;
   await master.stop();
-  control.close();
+  control?.close();
   return 0;
+}
+
+/** The runtime directory could not be made at all (no writable HOME), as opposed to one found unsafe. */
+function cannotCreate(error: RocketError): boolean {
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  return error.code === 'RC_ERR_CONTROL_DIR' && ['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR'].includes(cause?.code ?? '');
 }

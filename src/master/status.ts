@@ -6,7 +6,7 @@ import type { MonitorLink } from './monitor-link.js';
 import type { WorkerPool } from './pool.js';
 import type { ConnectionQueue } from './queue.js';
 
-/** What `GET /status` answers (and, later, the CLI's `status`). */
+/** What `GET /status` answers, and `rocket-cluster status --json` under `status`. */
 export interface StatusReport {
   readonly name: string;
   readonly pid: number;

@@ -126,4 +126,20 @@ describe('the control socket', () => {
 
     for (const home of [open, linked, squatted]) fs.rmSync(home, { recursive: true, force: true });
   });
+
+  it('without a usable HOME (a container), a foreground cluster serves without a control socket; a daemon refuses to start', async () => {
+    const noHome = { HOME: '/nonexistent/rc-home', XDG_RUNTIME_DIR: '' };
+    const cluster = await startCluster(ECHO, ['--name', 'nohome'], { env: noHome });
+    expect((await fetch(`http://127.0.0.1:${cluster.port}/`)).status).toBe(200);
+    const warning = await cluster.waitForLog((l) => l.code === 'RC_ERR_CONTROL_DIR');
+    expect(warning.msg).toContain('no control socket');
+    expect(warning.level).toBe(40);
+    expect((await cluster.stop()).code).toBe(0);
+
+    const logDir = newHome();
+    const daemon = await runCli(logDir, ['start', ECHO, '--daemon', '--listen', '127.0.0.1:0', '--log-dir', logDir], { env: noHome });
+    expect(daemon.code).toBe(1);
+    expect(daemon.stderr).toMatch(/cannot create \/nonexistent\/rc-home\/\.rocket-cluster/);
+    fs.rmSync(logDir, { recursive: true, force: true });
+  });
 });

@@ -32,7 +32,7 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
     handler: (args) =>
       runCommand(setCode, async () => {
         const name = oneTarget(args.name);
-        const print = logLinePrinter(process.stdout, args.json !== true && process.stdout.isTTY === true);
+        const print = await logLinePrinter(process.stdout, args.json !== true && process.stdout.isTTY === true);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);

@@ -50,7 +50,7 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
               `started ${ready.name} (pid ${ready.pid})`,
               ...ready.addresses.map((a) => `  listening  ${a}`),
               ...(ready.admin ? [`  admin      ${ready.admin}`] : []),
-              `  control    ${ready.control}`,
+              `  control    ${ready.control ?? '-'}`,
               `  logs       ${ready.logDir}`,
               '',
             ].join('\n'),
