@@ -109,6 +109,38 @@ describe('stop, reload, scale', () => {
   });
 });
 
+describe('a config file with several apps', () => {
+  it('start --daemon starts every app of rocket.config.mjs; list shows both; stop all stops both', async () => {
+    const home = newHome();
+    const dir = fs.mkdtempSync(path.join(home, 'project-'));
+    fs.writeFileSync(
+      path.join(dir, 'rocket.config.mjs'),
+      `export default { apps: [
+        { name: 'api', app: ${JSON.stringify(ECHO)}, listen: ['127.0.0.1:0'], workers: 1 },
+        { name: 'web', app: ${JSON.stringify(ECHO)}, listen: ['127.0.0.1:0'], workers: 2 },
+      ] };\n`,
+    );
+    const foreground = await runCli(home, ['start'], { cwd: dir });
+    expect(foreground.code).toBe(2); // several apps: name one, or --daemon
+    const start = await runCli(home, ['start', '--daemon'], { cwd: dir });
+    expect(start.code, start.stderr).toBe(0);
+    const pids = [...start.stdout.matchAll(/^started (\w+) \(pid (\d+)\)/gm)].map((m) => [m[1], Number(m[2])] as const);
+    expect(pids.map(([name]) => name)).toEqual(['api', 'web']);
+    try {
+      const list = JSON.parse((await runCli(home, ['list', '--json'])).stdout) as { status: { name: string; workers: unknown[] } }[];
+      expect(list.map((r) => [r.status.name, r.status.workers.length])).toEqual([
+        ['api', 1],
+        ['web', 2],
+      ]);
+      expect((await runCli(home, ['stop', 'all'])).code).toBe(0);
+      await expect.poll(() => pids.filter(([, pid]) => alive(pid)), { timeout: 5000 }).toEqual([]);
+    } finally {
+      for (const [, pid] of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('logs and monit', () => {
   it('logs --lines merges master and worker lines; --follow streams new ones', async () => {
     const d = await startDaemon(ECHO, ['--workers', '2']);
