@@ -20,6 +20,8 @@ export interface ScaleEvent {
  */
 export class Autoscaler {
   readonly events: ScaleEvent[] = [];
+  /** Every scale event since start, by kind (`events` keeps only the last ones). */
+  readonly totals: Record<ScaleEvent['kind'], number> = { grow: 0, shrink: 0 };
   readonly #pool: WorkerPool;
   readonly #log: Logger;
   readonly #queueDepth: () => number;
@@ -74,6 +76,7 @@ export class Autoscaler {
 
   #record(kind: ScaleEvent['kind'], total: number, reason: string): void {
     this.#log.info({ workers: total, reason }, kind === 'grow' ? 'pool grows' : 'pool shrinks');
+    this.totals[kind]++;
     this.events.push({ at: new Date().toISOString(), kind, workers: total, reason });
     if (this.events.length > EVENTS_KEPT) this.events.shift();
   }

@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { DEFAULT_METRICS_OPTIONS } from '../shared/default-metrics.js';
-import type { ScaleEvent } from './autoscaler.js';
 import type { ChildState } from './lifecycle.js';
 import type { StatusReport } from './status.js';
 
@@ -32,8 +31,6 @@ export class MasterMetrics {
   readonly #recycles = this.#counter('rocket_cluster_worker_recycles_total', 'Workers replaced for --max-requests or --max-memory.');
   readonly #scaleEvents = this.#counter('rocket_cluster_scale_events_total', 'Pool size changes, by direction.', ['direction']);
   readonly #missed = this.#counter('rocket_cluster_metrics_workers_missed_total', 'Workers left out of a scrape: no answer in time, or gone.');
-  readonly #scaled: Record<ScaleEvent['kind'], number> = { grow: 0, shrink: 0 };
-  #lastScaleEvent: ScaleEvent | undefined;
   #missedTotal = 0;
 
   constructor() {
@@ -62,20 +59,9 @@ export class MasterMetrics {
     mirror(this.#handoffs, [c.dispatched, { kind: 'dispatched' }], [c.parks, { kind: 'parked' }], [c.wakes, { kind: 'woken' }]);
     mirror(this.#restarts, [status.restarts]);
     mirror(this.#recycles, [status.pool.recycled]);
-    this.#countScaleEvents(status.pool.events);
-    mirror(this.#scaleEvents, [this.#scaled.grow, { direction: 'grow' }], [this.#scaled.shrink, { direction: 'shrink' }]);
+    const { grow, shrink } = status.pool.scaled;
+    mirror(this.#scaleEvents, [grow, { direction: 'grow' }], [shrink, { direction: 'shrink' }]);
     mirror(this.#missed, [this.#missedTotal]);
-  }
-
-  /**
-   * The autoscaler keeps only its last events, so the totals are counted here:
-   * the events after the last one seen are new. Should more events happen
-   * between two scrapes than it keeps, the oldest of them are not counted.
-   */
-  #countScaleEvents(events: readonly ScaleEvent[]): void {
-    const from = this.#lastScaleEvent ? events.lastIndexOf(this.#lastScaleEvent) + 1 : 0;
-    for (let i = from; i < events.length; i++) this.#scaled[(events[i] as ScaleEvent).kind]++;
-    this.#lastScaleEvent = events.at(-1) ?? this.#lastScaleEvent;
   }
 
   #gauge(name: string, help: string, labelNames: string[] = []): Gauge {

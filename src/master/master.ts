@@ -288,6 +288,7 @@ export class Master {
       parking: this.#parking.counters,
       recycled: this.#supervisor.recycled,
       scaleEvents: this.#autoscaler.events,
+      scaled: this.#autoscaler.totals,
       counters: this.#counters,
       logs: this.#logStats(),
     });

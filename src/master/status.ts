@@ -37,6 +37,8 @@ export interface StatusReport {
     readonly errored: string | null;
     readonly recycled: number;
     readonly events: readonly ScaleEvent[];
+    /** Scale events since start, by kind. */
+    readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
   };
   readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
   /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
@@ -58,6 +60,7 @@ export interface StatusSources {
   readonly parking: { readonly parks: number; readonly wakes: number; readonly refused: number; readonly lost: number; readonly restarts: number };
   readonly recycled: number;
   readonly scaleEvents: readonly ScaleEvent[];
+  readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
   readonly counters: { readonly accepted: number; readonly dispatched: number; readonly rejected: number };
   readonly logs: LogStats;
 }
@@ -86,7 +89,7 @@ export function buildStatus(s: StatusSources): StatusReport {
       uptimeMs: now - w.startedAt,
     })),
     restarts: pool.restarts,
-    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents },
+    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents, scaled: { ...s.scaled } },
     connections: { accepted: c.accepted, dispatched: c.dispatched, parks: p.parks, wakes: p.wakes },
     logs: s.logs,
   };

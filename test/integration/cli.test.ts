@@ -60,6 +60,7 @@ describe('stop, reload, scale', () => {
     const { status } = await d.status();
     expect(status.pool).toMatchObject({ min: 2, max: 3 });
     expect(status.pool.events.map((e) => e.reason)).toContain('scale command');
+    expect(status.pool.scaled).toEqual({ grow: 2, shrink: 1 });
 
     for (const bad of ['x', '0', '1.5', '+']) {
       const r = await runCli(d.home, ['scale', 'pool', bad]);
