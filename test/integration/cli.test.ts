@@ -94,6 +94,14 @@ describe('stop, reload, scale', () => {
     expect(fs.existsSync(path.join(d.home, 'rocket-cluster', `${d.name}.sock`))).toBe(false);
     const again = await runCli(d.home, ['stop', d.name]);
     expect(again.code).toBe(1);
+    // A stopped daemon's lines are read from its log files.
+    const logs = await runCli(d.home, ['logs', d.name, '-n', '20']);
+    expect(logs.code).toBe(0);
+    expect(logs.stderr).toContain(`${d.name} is not running; the last lines of`);
+    const lines = logs.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid: number; msg: string });
+    expect(lines).toHaveLength(20);
+    expect(lines.some((l) => l.pid === d.pid && l.msg === 'stopped')).toBe(true);
+    expect((await runCli(d.home, ['logs', d.name, '--follow'])).code).toBe(1);
   });
 
   it('stop all stops every cluster; with several running, a command without a name is a usage error', async () => {

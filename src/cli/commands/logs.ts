@@ -1,6 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { controlRequest } from '../../control/client.js';
 import { MAX_LOG_LINES } from '../../shared/control-protocol.js';
+import { RocketError } from '../../shared/errors.js';
+import { defaultLogDir } from '../daemon.js';
+import { tailFile } from '../log-file-tail.js';
 import { runCommand, type SetCode } from '../exit.js';
 import { logLinePrinter } from '../render/log-lines.js';
 import { oneTarget } from '../targets.js';
@@ -10,6 +15,7 @@ interface LogsArgs {
   lines: number;
   follow?: boolean;
   json?: boolean;
+  logDir?: string;
 }
 
 /** `rocket-cluster logs [name]`: the master's, monitor's and every worker's lines, merged in the order the master received them. */
@@ -23,6 +29,7 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
         .option('lines', { type: 'number', alias: 'n', default: 50, describe: `recent lines to print first (at most ${MAX_LOG_LINES})` })
         .option('follow', { type: 'boolean', alias: 'f', describe: 'keep printing new lines until Ctrl-C or the cluster stops' })
         .option('json', { type: 'boolean', describe: 'print the raw JSON lines even on a terminal' })
+        .option('log-dir', { type: 'string', describe: "where a stopped daemon's files are read from [default: ~/.rocket-cluster/logs]" })
         .check((a) => {
           if (!Number.isInteger(a.lines) || a.lines < 0 || a.lines > MAX_LOG_LINES) throw new Error(`--lines ${a.lines}: expected an integer from 0 to ${MAX_LOG_LINES}`);
           return true;
@@ -40,7 +47,13 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
         try {
           await controlRequest(name, 'logs', { lines: args.lines, follow: args.follow === true }, { onLine: print, signal: stop.signal });
         } catch (error) {
-          if (!stop.signal.aborted) throw error; // Ctrl-C ends a follow: not a failure
+          if (stop.signal.aborted) return; // Ctrl-C ends a follow: not a failure
+          // A stopped daemon's lines are still in its files.
+          const file = path.join(args.logDir ?? defaultLogDir(), name, 'current.log');
+          const notRunning = error instanceof RocketError && error.code === 'RC_ERR_CONTROL_NOT_RUNNING';
+          if (!notRunning || args.follow || !fs.existsSync(file)) throw error;
+          process.stderr.write(`rocket-cluster: ${name} is not running; the last lines of ${file}:\n`);
+          for (const line of await tailFile(file, args.lines)) print(line);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
