@@ -43,18 +43,22 @@ export class ControlServer {
   readonly path: string;
   readonly #server: net.Server;
   readonly #ino: number;
+  /** `logs --follow` readers: they end when the cluster stops, or they would keep the master alive. */
+  readonly #followers: Set<net.Socket>;
 
-  private constructor(path: string, server: net.Server, ino: number) {
+  private constructor(path: string, server: net.Server, ino: number, followers: Set<net.Socket>) {
     this.path = path;
     this.#server = server;
     this.#ino = ino;
+    this.#followers = followers;
   }
 
   /** Claims the name (refusing one in use), binds the socket and starts answering. */
   static async open(name: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
     const p = socketPath(ensureRuntimeDir(), name);
     await removeStaleSocket(p, name);
-    const server = net.createServer((socket) => serve(socket, handlers, log));
+    const followers = new Set<net.Socket>();
+    const server = net.createServer((socket) => serve(socket, handlers, log, followers));
     server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
@@ -78,12 +82,17 @@ export class ControlServer {
       server.close();
       throw new RocketError('RC_ERR_CONTROL_DIR', `control socket ${p} was not created 0600 (mode ${(st.mode & 0o777).toString(8)})`);
     }
-    return new ControlServer(p, server, st.ino);
+    return new ControlServer(p, server, st.ino, followers);
   }
 
-  /** Stops accepting and removes the socket, unless another cluster has replaced it since. */
+  /**
+   * Stops accepting, ends every `logs --follow` stream, and removes the
+   * socket unless another cluster has replaced it since. A command being
+   * answered (the `stop` that stopped the cluster) still gets its reply.
+   */
   close(): void {
     this.#server.close();
+    for (const socket of this.#followers) socket.end();
     try {
       if (fs.lstatSync(this.path).ino === this.#ino) fs.unlinkSync(this.path);
     } catch {
@@ -127,7 +136,7 @@ function refuse(socket: net.Socket, message: string): void {
 }
 
 /** One connection, one request: read a line, validate it, act, reply. */
-function serve(socket: net.Socket, handlers: ControlHandlers, log: Logger): void {
+function serve(socket: net.Socket, handlers: ControlHandlers, log: Logger, followers: Set<net.Socket>): void {
   const reader = new LineReader(MAX_REQUEST_BYTES);
   let handled = false;
   socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
@@ -151,8 +160,10 @@ function serve(socket: net.Socket, handlers: ControlHandlers, log: Logger): void
       refuse(socket, request);
       return;
     }
-    log.info({ cmd: request.cmd }, 'control command');
-    void answer(socket, request, handlers);
+    // Reads (monit asks for status every second) would flood the log at info.
+    const reads = request.cmd === 'status' || request.cmd === 'logs';
+    log[reads ? 'debug' : 'info']({ cmd: request.cmd }, 'control command');
+    void answer(socket, request, handlers, followers);
   });
 }
 
@@ -170,7 +181,7 @@ function parseRequest(line: string): ControlRequest | string {
   return `invalid request: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`;
 }
 
-async function answer(socket: net.Socket, request: ControlRequest, handlers: ControlHandlers): Promise<void> {
+async function answer(socket: net.Socket, request: ControlRequest, handlers: ControlHandlers, followers: Set<net.Socket>): Promise<void> {
   try {
     switch (request.cmd) {
       case 'status':
@@ -186,7 +197,7 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
         send(socket, { ok: true, result: await handlers.stop() });
         break;
       case 'logs':
-        streamLogs(socket, request.lines, request.follow, handlers.logs);
+        streamLogs(socket, request.lines, request.follow, handlers.logs, followers);
         return;
     }
   } catch (error) {
@@ -196,7 +207,7 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
   socket.end();
 }
 
-function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: ControlHandlers['logs']): void {
+function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: ControlHandlers['logs'], followers: Set<net.Socket>): void {
   const tail = lines > 0 ? logs.tail(lines) : [];
   for (const line of tail) send(socket, { line });
   send(socket, { ok: true, result: { lines: tail.length } });
@@ -212,6 +223,10 @@ function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: Co
     }
     send(socket, { line });
   });
-  socket.once('close', unfollow);
+  followers.add(socket);
+  socket.once('close', () => {
+    unfollow();
+    followers.delete(socket);
+  });
   socket.resume();
 }

@@ -164,25 +164,40 @@ describe('logs and monit', () => {
     const three = await runCli(d.home, ['logs', '-n', '3']);
     expect(three.stdout.trim().split('\n')).toHaveLength(3);
 
-    const follower = spawn(process.execPath, ['bin/rocket-cluster', 'logs', d.name, '--lines', '0', '--follow'], {
+    // --lines 1: the cluster subscribes the follower as it sends the tail, so its first line proves the subscription.
+    const follower = spawn(process.execPath, ['bin/rocket-cluster', 'logs', d.name, '--lines', '1', '--follow'], {
       env: { ...process.env, HOME: d.home, XDG_RUNTIME_DIR: d.home },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    try {
-      const seen = new Promise<void>((resolve) => {
-        readline.createInterface({ input: follower.stdout }).on('line', (line) => {
-          if ((JSON.parse(line) as { path?: string }).path === '/followed') resolve();
-        });
+    const exited = once(follower, 'exit') as Promise<[number | null]>;
+    const lines: { path?: string; msg: string }[] = [];
+    const checks = new Set<() => void>();
+    readline.createInterface({ input: follower.stdout }).on('line', (line) => {
+      lines.push(JSON.parse(line) as { path?: string; msg: string });
+      for (const check of checks) check();
+    });
+    const until = (match: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!match()) return;
+          checks.delete(check);
+          resolve();
+        };
+        checks.add(check);
+        check();
       });
-      // The follower is subscribed once the cluster logs its control command.
-      await expect.poll(async () => (await runCli(d.home, ['logs', '-n', '20'])).stdout.includes('"cmd":"logs"'), { timeout: 10_000 }).toBe(true);
+    try {
+      await until(() => lines.length > 0);
       await get(d.port, '/followed');
-      await seen;
+      await until(() => lines.some((l) => l.path === '/followed'));
+      // Stopping the cluster ends the follow (exit 0), and the master does not wait for the follower.
+      expect((await runCli(d.home, ['stop', d.name])).code).toBe(0);
+      expect((await exited)[0]).toBe(0);
+      expect(lines.some((l) => l.msg === 'stopping')).toBe(true);
+      await expect.poll(() => alive(d.pid), { timeout: 5000 }).toBe(false);
     } finally {
-      follower.kill('SIGINT');
+      follower.kill('SIGKILL');
     }
-    const [code] = (await once(follower, 'exit')) as [number | null];
-    expect(code).toBe(0);
   });
 
   it('monit draws the pool, queue, parked sockets and req/s per worker', async () => {
