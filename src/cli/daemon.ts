@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DaemonMessage } from '../master/daemon-main.js';
+import type { DaemonToCli } from '../shared/protocol.js';
 import type { MasterReady } from '../master/main.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
@@ -29,7 +29,7 @@ export async function startDaemon(config: ClusterConfig): Promise<MasterReady & 
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     stderr = fs.openSync(path.join(dir, 'stderr.log'), 'a', 0o600);
   } catch (error) {
-    throw new RocketError('RC_ERR_CONFIG_INVALID', `--log-dir ${JSON.stringify(logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
+    throw new RocketError('RC_ERR_LOG_FILES', `--log-dir ${JSON.stringify(logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
   }
   const child = spawn(process.execPath, [...process.execArgv, ENTRY], {
     detached: true,
@@ -38,8 +38,8 @@ export async function startDaemon(config: ClusterConfig): Promise<MasterReady & 
   });
   fs.closeSync(stderr);
   try {
-    const answer = await new Promise<DaemonMessage>((resolve, reject) => {
-      child.once('message', (m: DaemonMessage) => resolve(m));
+    const answer = await new Promise<DaemonToCli>((resolve, reject) => {
+      child.once('message', (m: DaemonToCli) => resolve(m));
       child.once('error', (e) => reject(new RocketError('RC_ERR_WORKER_START', `cannot start the daemon: ${e.message}`)));
       child.once('exit', (code, signal) =>
         reject(new RocketError('RC_ERR_WORKER_START', `the daemon exited before it was ready (code ${code}, signal ${signal}); see ${path.join(dir, 'stderr.log')}`)),

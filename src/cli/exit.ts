@@ -18,7 +18,7 @@ export async function runCommand(setCode: SetCode, body: () => Promise<number | 
   } catch (error) {
     if (!(error instanceof RocketError) && !(error instanceof UsageError)) throw error;
     process.stderr.write(`rocket-cluster: ${error.message}\n`);
-    const usage = error instanceof UsageError || error.code === 'RC_ERR_CONFIG_INVALID';
+    const usage = error instanceof UsageError || error.code.startsWith('RC_ERR_CONFIG_');
     setCode(usage ? EXIT.usage : EXIT.failure);
   }
 }

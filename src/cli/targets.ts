@@ -7,16 +7,16 @@ import { UsageError } from './exit.js';
  * only cluster running. Several running and none named is a usage error that
  * lists them.
  */
-export function oneTarget(name: string | undefined): string {
+export async function oneTarget(name: string | undefined): Promise<string> {
   if (name !== undefined) return name;
-  const names = clusterNames();
+  const names = await clusterNames();
   if (names.length === 1) return names[0] as string;
   if (names.length === 0) throw new RocketError('RC_ERR_CONTROL_NOT_RUNNING', 'no cluster is running');
   throw new UsageError(`several clusters are running (${names.join(', ')}): name one`);
 }
 
 /** `all` (or nothing, with exactly one cluster running) for commands that accept it. */
-export function targets(name: string | undefined): string[] {
+export async function targets(name: string | undefined): Promise<string[]> {
   if (name === 'all') return clusterNames();
-  return [oneTarget(name)];
+  return [await oneTarget(name)];
 }

@@ -1,5 +1,4 @@
 import type { Argv, Options } from 'yargs';
-import { RocketError } from '../shared/errors.js';
 import { setting } from './layers.js';
 import { OPTION_KEYS, OPTIONS, defaultText, kebabCase, type OptionSpec } from './options.js';
 import type { AppRequest } from './resolve-apps.js';
@@ -70,14 +69,4 @@ export function appRequest(args: AppArgs): AppRequest {
     ...(args.app === undefined ? {} : { app: args.app }),
     ...(args.config === undefined ? {} : { configPath: args.config }),
   };
-}
-
-/**
- * Prints a config error as a usage error (`rocket-cluster: …` on stderr) and
- * returns the exit code 2; anything else is a bug and is rethrown.
- */
-export function configErrorExit(error: unknown): number {
-  if (!(error instanceof RocketError)) throw error;
-  process.stderr.write(`rocket-cluster: ${error.message}\n`);
-  return 2;
 }

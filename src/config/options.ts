@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS } from '../shared/defaults.js';
+import { DEFAULTS, MAX_WORKERS } from '../shared/defaults.js';
 import { listenAddressProblem } from './listen-address.js';
 
 /**
@@ -64,12 +64,12 @@ export const OPTIONS = {
     describe: `address to bind, repeatable: ${ADDRESS_TEXT}`, default: [DEFAULTS.listen],
   },
   workers: {
-    ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on, alias: 'w',
+    ...integer(1, MAX_WORKERS), schema: integer(1, MAX_WORKERS).schema.optional(), ...on, alias: 'w',
     describe: 'a fixed pool of N workers: shorthand for --min-workers N --max-workers N',
   },
-  minWorkers: { ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on, describe: 'fewest worker processes', default: DEFAULTS.minWorkers },
+  minWorkers: { ...integer(1, MAX_WORKERS), schema: integer(1, MAX_WORKERS).schema.optional(), ...on, describe: 'fewest worker processes', default: DEFAULTS.minWorkers },
   maxWorkers: {
-    ...integer(1, 256), schema: integer(1, 256).schema.optional(), ...on,
+    ...integer(1, MAX_WORKERS), schema: integer(1, MAX_WORKERS).schema.optional(), ...on,
     describe: 'most worker processes', defaultText: 'the CPUs this process may use, cgroup quota included',
   },
   eluFull: {

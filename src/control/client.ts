@@ -9,6 +9,7 @@ import {
 } from '../shared/control-protocol.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
 import { LineReader } from './line-reader.js';
+import { probeSocket } from './probe.js';
 import { checkRuntimeDir, runtimeDirPath, socketNames, socketPath } from './runtime-dir.js';
 
 type Body<C extends ControlRequest['cmd']> = Omit<Extract<ControlRequest, { cmd: C }>, 'v' | 'cmd'>;
@@ -21,10 +22,13 @@ function existingRuntimeDir(): string | null {
   return dir;
 }
 
-/** Names of the clusters with a control socket (some may be stale). */
-export function clusterNames(): string[] {
+/** Names of the running clusters: those whose control socket answers (a killed cluster leaves a stale one). */
+export async function clusterNames(): Promise<string[]> {
   const dir = existingRuntimeDir();
-  return dir === null ? [] : socketNames(dir);
+  if (dir === null) return [];
+  const names = socketNames(dir);
+  const live = await Promise.all(names.map(async (name) => (await probeSocket(socketPath(dir, name))) !== 'stale'));
+  return names.filter((_, i) => live[i]);
 }
 
 /**
@@ -55,7 +59,7 @@ export function controlRequest<C extends ControlRequest['cmd']>(
     socket.once('connect', () => socket.write(`${JSON.stringify({ v: CONTROL_VERSION, cmd, ...body })}\n`));
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') fail(notRunning(name));
-      else fail(new RocketError('RC_ERR_CONTROL_NOT_RUNNING', `cannot reach cluster "${name}" at ${p}: ${e.message}`));
+      else fail(new RocketError('RC_ERR_CONTROL_REFUSED', `cannot reach cluster "${name}" at ${p}: ${e.message}`));
     });
     socket.on('data', (chunk: Buffer) => {
       const lines = reader.push(chunk);
@@ -72,7 +76,7 @@ export function controlRequest<C extends ControlRequest['cmd']>(
     });
     socket.once('close', () => {
       if (result) resolve(result.value);
-      else reject(new RocketError('RC_ERR_CONTROL_NOT_RUNNING', `cluster "${name}" closed the control connection without an answer to ${cmd}`));
+      else reject(new RocketError('RC_ERR_CONTROL_REFUSED', `cluster "${name}" closed the control connection without an answer to ${cmd}`));
     });
   });
 }

@@ -32,9 +32,4 @@ export class LineReader {
     }
     return lines;
   }
-
-  /** Bytes received after the last newline. */
-  get pendingBytes(): number {
-    return this.#pendingBytes;
-  }
 }

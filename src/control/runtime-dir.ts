@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { OPTIONS } from '../config/options.js';
 import { RocketError } from '../shared/errors.js';
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its NUL). */
@@ -52,8 +53,14 @@ export function checkRuntimeDir(dir: string): void {
   }
 }
 
-/** The control socket of the cluster named `name` (names are [\w.-]+, checked by the config schema). */
+/**
+ * The control socket of the cluster named `name`. A name typed on the command
+ * line becomes a file name here, so it is checked as the config checks names.
+ */
 export function socketPath(dir: string, name: string): string {
+  if (!OPTIONS.name.schema.safeParse(name).success) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `cluster name ${JSON.stringify(name)}: expected ${OPTIONS.name.expected}`);
+  }
   const p = path.join(dir, `${name}.sock`);
   if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
     throw new RocketError('RC_ERR_CONTROL_DIR', `control socket path ${p} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter --name or XDG_RUNTIME_DIR`);

@@ -12,6 +12,7 @@ import {
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { LineReader } from './line-reader.js';
+import { probeSocket } from './probe.js';
 import { ensureRuntimeDir, socketPath } from './runtime-dir.js';
 
 /** What the master does for each command; errors are RocketErrors the CLI prints. */
@@ -114,11 +115,7 @@ async function removeStaleSocket(p: string, name: string): Promise<void> {
     return;
   }
   if (!st.isSocket()) throw new RocketError('RC_ERR_CONTROL_DIR', `${p} exists and is not a socket; refusing to replace it`);
-  const answer = await new Promise<'live' | 'stale' | Error>((resolve) => {
-    const probe = net.connect(p);
-    probe.once('connect', () => (probe.destroy(), resolve('live')));
-    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? 'stale' : e));
-  });
+  const answer = await probeSocket(p);
   if (answer === 'live') {
     throw new RocketError('RC_ERR_CONTROL_NAME_IN_USE', `a cluster named "${name}" is already running (socket ${p}); stop it or choose another --name`);
   }

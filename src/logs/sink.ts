@@ -151,7 +151,7 @@ export class LogSink {
 /**
  * The sink for this cluster: with `logDir`, rotating files in
  * `<logDir>/<name>/`; else stdout, pretty when it is a terminal. Rejects when
- * the log directory cannot be created or written (RC_ERR_CONFIG_INVALID).
+ * the log directory cannot be created or written (RC_ERR_LOG_FILES).
  */
 export async function openLogSink(config: ClusterConfig): Promise<LogSink> {
   if (config.logDir !== undefined) {
@@ -160,7 +160,7 @@ export async function openLogSink(config: ClusterConfig): Promise<LogSink> {
     try {
       output = await openRotatingFile({ dir, base: config.name, maxSize: config.logMaxSize, retain: config.logRetain });
     } catch (error) {
-      throw new RocketError('RC_ERR_CONFIG_INVALID', `--log-dir ${JSON.stringify(config.logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
+      throw new RocketError('RC_ERR_LOG_FILES', `--log-dir ${JSON.stringify(config.logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
     }
     return new LogSink(output, { pretty: false });
   }

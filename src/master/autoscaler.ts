@@ -40,10 +40,6 @@ export class Autoscaler {
   }
 
   start(): void {
-    if (this.#options.minWorkers === this.#options.maxWorkers) {
-      this.#ticker.stop(); // a fixed pool
-      return;
-    }
     this.#ticker.start();
   }
 
@@ -52,7 +48,8 @@ export class Autoscaler {
   }
 
   #tick(): void {
-    if (this.#paused()) return;
+    // A fixed pool (min = max, which `scale` can make or unmake at any time) has nothing to decide.
+    if (this.#paused() || this.#options.minWorkers === this.#options.maxWorkers) return;
     const workers = this.#pool.workers.filter((w) => !w.retiring && w.state !== 'exited');
     const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu }));
     const { decision, state } = decideScaling(Date.now(), this.#queueDepth(), snapshot, this.#state, this.#options);

@@ -57,7 +57,8 @@ export class ClusterMetrics {
     await this.#keepTotalsOfGone(workers);
     this.#master.missed(asked.length - fresh.size);
     this.#master.sync(this.#sources.status(), workers.filter((w) => w.rss > 0).map((w) => ({ id: w.id, rss: w.rss })));
-    const live = [...fresh].filter(([w]) => this.#lastAnswers.has(w)).map(([, m]) => m);
+    // A worker that missed this scrape counts with its last answer: leaving it out would make the sums go down.
+    const live = [...this.#lastAnswers.values()];
     return Registry.merge([AggregatorRegistry.aggregate([...live, this.#gone]), this.#master.registry]);
   }
 

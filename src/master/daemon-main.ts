@@ -1,16 +1,16 @@
 import type { ClusterConfig } from '../shared/config.js';
-import { runMaster, type MasterReady } from './main.js';
+import type { DaemonToCli } from '../shared/protocol.js';
+import { runMaster } from './main.js';
 
 /**
  * The entry of a daemonized master (`start --daemon`): its parent, the CLI,
- * sends the resolved config over IPC and waits for one answer: `ready` with
- * the addresses, or `failed` with the reason. Then the channel is closed and
- * the master lives on its own, in its own session.
+ * sends the resolved config over IPC and waits for one answer (DaemonToCli):
+ * `ready` with the addresses, or `failed` with the reason. Then the channel
+ * is closed and the master lives on its own, in its own session.
  */
-export type DaemonMessage = { readonly t: 'ready'; readonly ready: MasterReady } | { readonly t: 'failed'; readonly code: string; readonly message: string };
 
 process.once('message', (config: ClusterConfig) => {
-  const answer = (m: DaemonMessage) => {
+  const answer = (m: DaemonToCli) => {
     if (!process.connected) return;
     process.send?.(m, () => process.disconnect());
   };

@@ -97,6 +97,11 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     await master.start();
   } catch (error) {
     control?.close();
+    if (signals > 0) {
+      // Asked to stop while starting: the workers stopping is why the start did not complete.
+      log.info('stopped while starting');
+      return 0;
+    }
     const e = error instanceof RocketError ? error : new RocketError('RC_ERR_WORKER_START', String(error));
     log.error({ code: e.code }, e.message);
     options.onStartFailed?.(e);

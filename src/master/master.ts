@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { ClusterConfig } from '../shared/config.js';
+import { MAX_WORKERS } from '../shared/defaults.js';
 import { RocketError } from '../shared/errors.js';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
@@ -17,9 +18,6 @@ import type { ScalingOptions } from './scaling.js';
 import { pickWorker } from './scheduling.js';
 import { buildStatus, type StatusReport } from './status.js';
 import type { WorkerLink } from './worker-link.js';
-
-/** Most workers a pool may have (the config schema's bound too). */
-const MAX_WORKERS = 256;
 
 /**
  * The Listener and pool manager: binds, accepts paused, queues, dispatches one
@@ -139,6 +137,12 @@ export class Master {
       await this.#forceStop();
       throw error;
     }
+    if (this.#state === 'stopping') {
+      // Stopped (a signal, `rocket-cluster stop`) while starting: what was bound after the stop closed nothing must close too.
+      await closeAll(this.#listeners);
+      this.#admin?.close();
+      return;
+    }
     this.#state = 'running';
     this.#setTimers(true);
     for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
@@ -254,6 +258,9 @@ export class Master {
     if (this.#state !== 'running' || this.#reloading) {
       throw new RocketError('RC_ERR_CONTROL_REFUSED', this.#reloading ? 'cannot scale during a reload' : `cannot scale: the cluster is ${this.#state}`);
     }
+    if (this.#pool.errored !== null) {
+      throw new RocketError('RC_ERR_CONTROL_REFUSED', `cannot scale a pool in a crash loop (${this.#pool.errored}): fix the app, then reload`);
+    }
     const live = this.#pool.workers.filter((w) => !w.retiring);
     const target = change.to ?? live.length + (change.by ?? 0);
     if (target < 1 || target > MAX_WORKERS) {
@@ -270,7 +277,6 @@ export class Master {
       for (const w of victims) void this.#pool.retire(w);
       this.#autoscaler.note('shrink', target, 'scale command');
     }
-    this.#setTimers(true); // a pool that became fixed (or stopped being fixed) starts or stops the autoscaler
     return { min: this.#scaling.minWorkers, max: this.#scaling.maxWorkers, workers: target };
   }
 

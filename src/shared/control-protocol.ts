@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StatusReport } from '../master/status.js';
+import { MAX_WORKERS } from './defaults.js';
 
 /**
  * The control plane's wire format, defined once: the CLI and a running master
@@ -32,8 +33,8 @@ export const ControlRequestSchema = z.discriminatedUnion('cmd', [
   request('stop', {}),
   /** `to`: the pool's new size; `by`: a change relative to the live workers. Exactly one. */
   request('scale', {
-    to: z.number().int().min(1).max(256).optional(),
-    by: z.number().int().min(-256).max(256).optional(),
+    to: z.number().int().min(1).max(MAX_WORKERS).optional(),
+    by: z.number().int().min(-MAX_WORKERS).max(MAX_WORKERS).optional(),
   }).refine((r) => (r.to === undefined) !== (r.by === undefined), 'give exactly one of "to" and "by"'),
   request('logs', {
     lines: z.number().int().min(0).max(MAX_LOG_LINES),
@@ -42,7 +43,6 @@ export const ControlRequestSchema = z.discriminatedUnion('cmd', [
 ]);
 
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
-export type ControlCommand = ControlRequest['cmd'];
 
 /** Per-process CPU (% of one core, since the previous sample) and resident memory. */
 export interface ProcessUsage {

@@ -49,6 +49,9 @@ export const DEFAULTS = {
   logRetain: 5,
 } as const;
 
+/** Most workers one pool may have: config, `scale` and the control protocol share this bound. */
+export const MAX_WORKERS = 256;
+
 /** Lingering close for a rejected connection: read and drop until the client closes or this passes. */
 export const REJECT_LINGER_MS = 2000;
 

@@ -14,6 +14,7 @@ export const ERRORS = {
   RC_ERR_IPC_CLOSED: 'the IPC channel closed before a message was acknowledged',
   RC_ERR_WORKER_START: 'a worker failed to start',
   RC_ERR_MONITOR_START: 'the monitor failed to start',
+  RC_ERR_LOG_FILES: 'log files cannot be written in the log directory',
   RC_ERR_CONTROL_DIR: 'the runtime directory for control sockets is not safe to use',
   RC_ERR_CONTROL_NAME_IN_USE: 'a cluster with this name is already running',
   RC_ERR_CONTROL_REQUEST: 'a control message was malformed, too large or not allowed',

@@ -17,6 +17,7 @@
  */
 
 import type { Registry } from 'prom-client';
+import type { MasterReady } from '../master/main.js';
 
 /** Version of the envelope; a peer with another version is a bug, not a guess. */
 export const PROTOCOL_VERSION = 1;
@@ -91,6 +92,15 @@ export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | Mon
 export function wrap<M>(m: M, seq?: number): Envelope<M> {
   return seq === undefined ? { tag: TAG, v: PROTOCOL_VERSION, m } : { tag: TAG, v: PROTOCOL_VERSION, seq, m };
 }
+
+/**
+ * `start --daemon`: the CLI forks the detached master (src/master/daemon-main.ts),
+ * sends it its resolved ClusterConfig as the one message, and waits for one
+ * answer before both close the channel.
+ */
+export type DaemonToCli =
+  | { readonly t: 'ready'; readonly ready: MasterReady }
+  | { readonly t: 'failed'; readonly code: string; readonly message: string };
 
 /** Runtime guard: is this one of ours (and of our version)? */
 export function isEnvelope(x: unknown): x is Envelope<{ t: string }> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { runCli, startDaemon } from '../helpers/cli.js';
+import type { StatusResult } from '../../src/shared/control-protocol.js';
 import { alive, fixture, newHome } from '../helpers/cluster.js';
 
 const ECHO = fixture('echo.mjs');
@@ -62,7 +63,7 @@ describe('stop, reload, scale', () => {
     expect(status.pool.events.map((e) => e.reason)).toContain('scale command');
     expect(status.pool.scaled).toEqual({ grow: 2, shrink: 1 });
 
-    for (const bad of ['x', '0', '1.5', '+']) {
+    for (const bad of ['x', '0', '1.5', '+', '300', '+999']) {
       const r = await runCli(d.home, ['scale', 'pool', bad]);
       expect(r.code, bad).toBe(2);
       expect(r.stderr).toMatch(/^rocket-cluster: /);
@@ -102,6 +103,23 @@ describe('stop, reload, scale', () => {
     expect(lines).toHaveLength(20);
     expect(lines.some((l) => l.pid === d.pid && l.msg === 'stopped')).toBe(true);
     expect((await runCli(d.home, ['logs', d.name, '--follow'])).code).toBe(1);
+  });
+
+  it('stop while the cluster is still starting ends it cleanly: exit 0, no process left', async () => {
+    const home = newHome();
+    const app = path.join(home, 'slow.mjs');
+    fs.writeFileSync(app, "await new Promise((r) => setTimeout(r, 5000));\nexport default (req, res) => res.end('ok');\n");
+    const start = runCli(home, ['start', app, '--listen', '127.0.0.1:0']);
+    // The control socket exists from the start: the name is claimed before any worker runs.
+    await expect.poll(async () => (await runCli(home, ['status', 'slow', '--json'])).code, { timeout: 10_000 }).toBe(0);
+    const { status } = JSON.parse((await runCli(home, ['status', 'slow', '--json'])).stdout) as StatusResult;
+    expect(status.state).toBe('starting');
+    const pids = [status.pid, status.monitor.pid, ...status.workers.map((w) => w.pid)].filter((p): p is number => p !== null);
+    expect((await runCli(home, ['stop', 'slow'])).code).toBe(0);
+    const started = await start;
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    await expect.poll(() => pids.filter(alive), { timeout: 5000 }).toEqual([]);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('stop all stops every cluster; with several running, a command without a name is a usage error', async () => {
@@ -225,6 +243,15 @@ describe('usage', () => {
       expect(r.stdout).toContain(`rocket-cluster ${cmd === 'list' ? 'status' : cmd}`);
     }
     expect((await runCli(home, ['status', 'nope'])).code).toBe(1);
+    // Log files that cannot be written: exit 1 in the foreground and as a daemon alike, nothing keeps running.
+    const notADir = path.join(home, 'file');
+    fs.writeFileSync(notADir, '');
+    for (const mode of [[], ['--daemon']]) {
+      const r = await runCli(home, ['start', ECHO, '--listen', '127.0.0.1:0', '--log-dir', path.join(notADir, 'logs'), ...mode]);
+      expect(r.code, mode.join()).toBe(1);
+      expect(r.stderr).toContain('cannot write log files');
+    }
+    expect((await runCli(home, ['list'])).stdout).toContain('no cluster is running');
     expect((await runCli(home, ['list'])).stdout).toContain('no cluster is running');
   });
 });

@@ -92,6 +92,13 @@ describe('the control socket', () => {
     holder.kill('SIGKILL');
     await once(holder, 'exit');
     expect(fs.lstatSync(sock).isSocket()).toBe(true);
+    // The CLI does not take a stale socket for a running cluster.
+    expect((await runCli(home, ['list'])).stdout).toContain('no cluster is running');
+    expect(await runCli(home, ['stop', 'all'])).toMatchObject({ code: 0, stdout: 'no cluster is running\n' });
+    const reload = await runCli(home, ['reload']);
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toContain('no cluster is running');
+    expect((await runCli(home, ['stop', '../../etc/x'])).code).toBe(2); // a name is never a path
     const cluster = await startCluster(ECHO, ['--name', 'stale'], { env: { HOME: home, XDG_RUNTIME_DIR: home } });
     expect((await runCli(home, ['status', 'stale'])).code).toBe(0);
     await cluster.stop();

@@ -23,6 +23,13 @@ describe('tailFile', () => {
     expect(await tailFile(p, 10_000)).toEqual(lines);
   });
 
+  it('keeps a multi-byte character whole across a chunk boundary', async () => {
+    // 'é' is 2 bytes: an odd-length prefix puts one straddling the 64 KB boundary from the end.
+    const line = 'é'.repeat(40_000);
+    const p = file('utf8.log', `${line}\n${line}\n`);
+    expect(await tailFile(p, 2)).toEqual([line, line]);
+  });
+
   it('handles n = 0, an empty file and a last line without its newline', async () => {
     expect(await tailFile(file('a.log', 'a\nb\n'), 0)).toEqual([]);
     expect(await tailFile(file('empty.log', ''), 5)).toEqual([]);

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { appRequest, configErrorExit, withAppOptions, type AppArgs } from '../../config/cli.js';
+import { appRequest, withAppOptions, type AppArgs } from '../../config/cli.js';
 import { configReport, formatConfigReport } from '../../config/report.js';
 import { resolveApps } from '../../config/resolve-apps.js';
+import { runCommand, type SetCode } from '../exit.js';
 
 interface ConfigArgs extends AppArgs {
   readonly json?: boolean;
@@ -12,7 +13,7 @@ interface ConfigArgs extends AppArgs {
  * config file, ROCKET_* variables and flags merged, as `start` would run it)
  * and where each value came from. Takes the same flags as `start`.
  */
-export function configCommand(setCode: (code: number) => void): CommandModule<object, ConfigArgs> {
+export function configCommand(setCode: SetCode): CommandModule<object, ConfigArgs> {
   return {
     command: 'config [app]',
     describe: 'Print the effective config of each app and where each value came from',
@@ -21,14 +22,10 @@ export function configCommand(setCode: (code: number) => void): CommandModule<ob
         .option('json', { type: 'boolean', describe: 'print JSON, for scripts' })
         .example('$0 config', 'the apps of rocket.config.* in this directory')
         .example('ROCKET_WORKERS=4 $0 config api --listen 0.0.0.0:8080 --json', 'what `start api` would run with these settings, as JSON'),
-    handler: async (args) => {
-      try {
+    handler: (args) =>
+      runCommand(setCode, async () => {
         const resolved = await resolveApps(appRequest(args));
         process.stdout.write(args.json ? `${JSON.stringify(configReport(resolved), null, 2)}\n` : formatConfigReport(resolved));
-        setCode(0);
-      } catch (error) {
-        setCode(configErrorExit(error));
-      }
-    },
+      }),
   };
 }

@@ -38,7 +38,7 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
         .example('$0 logs api -f', 'follow, as tail -f does'),
     handler: (args) =>
       runCommand(setCode, async () => {
-        const name = oneTarget(args.name);
+        const name = await oneTarget(args.name);
         const print = await logLinePrinter(process.stdout, args.json !== true && process.stdout.isTTY === true);
         const stop = new AbortController();
         const onSignal = () => stop.abort();

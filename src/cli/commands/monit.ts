@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { controlRequest } from '../../control/client.js';
 import { runCommand, type SetCode } from '../exit.js';
@@ -29,7 +30,7 @@ export function monitCommand(setCode: SetCode): CommandModule<object, MonitArgs>
         }),
     handler: (args) =>
       runCommand(setCode, async () => {
-        const name = oneTarget(args.name);
+        const name = await oneTarget(args.name);
         const tty = process.stdout.isTTY === true;
         const quit = new AbortController();
         const stopKeys = tty && process.stdin.isTTY ? listenForQuit(quit) : () => {};
@@ -53,13 +54,9 @@ export function monitCommand(setCode: SetCode): CommandModule<object, MonitArgs>
   };
 }
 
-/** Resolves false if aborted first. */
+/** Resolves false if aborted first (the timer removes its own abort listener, frame after frame). */
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => resolve(true), ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
-  });
+  return delay(ms, true, { signal }).catch(() => false);
 }
 
 /** Raw keys on a terminal: q or Ctrl-C quits. Returns the undo. */

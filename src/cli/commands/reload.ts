@@ -18,7 +18,7 @@ export function reloadCommand(setCode: SetCode): CommandModule<object, ReloadArg
         .example('$0 reload api', 'deploy new code to api with zero downtime'),
     handler: (args) =>
       runCommand(setCode, async () => {
-        const name = oneTarget(args.name);
+        const name = await oneTarget(args.name);
         const { generation, workers } = await controlRequest(name, 'reload', {});
         process.stdout.write(`reloaded ${name}: generation ${generation}, ${workers} worker${workers === 1 ? '' : 's'}\n`);
       }),

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { controlRequest } from '../../control/client.js';
+import { MAX_WORKERS } from '../../shared/defaults.js';
 import { UsageError, runCommand, type SetCode } from '../exit.js';
 
 interface ScaleArgs {
@@ -9,9 +10,10 @@ interface ScaleArgs {
 
 /** `N` sets the pool's size; `+N` / `-N` change it relative to the live workers. */
 export function parseScaleCount(text: string): { to: number } | { by: number } {
-  const match = /^([+-]?)(\d{1,3})$/.exec(text);
+  const match = /^([+-]?)(\d{1,4})$/.exec(text);
   if (!match) throw new UsageError(`scale count "${text}": expected N, +N or -N, for example 4, +2 or -1`);
   const n = Number(match[2]);
+  if (n > MAX_WORKERS) throw new UsageError(`scale count "${text}": a pool has at most ${MAX_WORKERS} workers`);
   if (match[1] === '') {
     if (n < 1) throw new UsageError(`scale count "${text}": a pool has at least 1 worker`);
     return { to: n };

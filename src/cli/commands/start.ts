@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { appRequest, configErrorExit, withAppOptions, type AppArgs } from '../../config/cli.js';
-import { resolveApps, singleApp, type ResolvedApp } from '../../config/resolve-apps.js';
+import { appRequest, withAppOptions, type AppArgs } from '../../config/cli.js';
+import { resolveApps, singleApp } from '../../config/resolve-apps.js';
 import { runCommand, type SetCode } from '../exit.js';
 
 type StartArgs = AppArgs & { daemon?: boolean };
@@ -25,25 +25,17 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
         .example('$0 start app.js --workers 4 --listen 0.0.0.0:8080', 'serve app.js on port 8080 with 4 workers')
         .example('$0 start api', 'serve the app named api in rocket.config.mjs (docs/CONFIG.md)')
         .example('$0 start --daemon', 'start every app of rocket.config.mjs in the background'),
-    handler: async (args) => {
-      // Config (file, ROCKET_* variables, flags) resolves before anything starts: a bad value exits 2.
-      let apps: readonly ResolvedApp[];
-      try {
+    handler: (args) =>
+      runCommand(setCode, async () => {
+        // Config (file, ROCKET_* variables, flags) resolves before anything starts: a bad value exits 2.
         const resolved = await resolveApps(appRequest(args));
-        apps = args.daemon ? resolved.apps : [singleApp(resolved)];
-      } catch (error) {
-        setCode(configErrorExit(error));
-        return;
-      }
-      // Loaded here, not at the top: every other command (and --help) stays quick to start.
-      if (!args.daemon) {
-        const { runMaster } = await import('../../master/main.js');
-        setCode(await runMaster((apps[0] as ResolvedApp).config));
-        return;
-      }
-      const { startDaemon } = await import('../daemon.js');
-      await runCommand(setCode, async () => {
-        for (const { config } of apps) {
+        // Loaded here, not at the top: every other command (and --help) stays quick to start.
+        if (!args.daemon) {
+          const { runMaster } = await import('../../master/main.js');
+          return runMaster(singleApp(resolved).config);
+        }
+        const { startDaemon } = await import('../daemon.js');
+        for (const { config } of resolved.apps) {
           const ready = await startDaemon(config);
           process.stdout.write(
             [
@@ -56,7 +48,6 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
             ].join('\n'),
           );
         }
-      });
-    },
+      }),
   };
 }

@@ -32,7 +32,7 @@ export function statusCommand(setCode: SetCode): CommandModule<object, StatusArg
           return;
         }
         const results: StatusResult[] = [];
-        for (const name of clusterNames()) {
+        for (const name of await clusterNames()) {
           try {
             results.push(await controlRequest(name, 'status', {}, { timeoutMs: TIMEOUT_MS }));
           } catch (error) {

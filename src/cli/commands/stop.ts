@@ -19,7 +19,7 @@ export function stopCommand(setCode: SetCode): CommandModule<object, StopArgs> {
         .example('$0 stop all', 'stop every running cluster'),
     handler: (args) =>
       runCommand(setCode, async () => {
-        const names = targets(args.name);
+        const names = await targets(args.name);
         if (names.length === 0) process.stdout.write('no cluster is running\n');
         // One after another: each stop is graceful and bounded by that cluster's --shutdown-timeout.
         for (const name of names) {
