@@ -109,7 +109,7 @@ export const OPTIONS = {
   },
   admin: {
     kind: 'string', schema: address.optional(), expected: `an address: ${ADDRESS_TEXT}`, ...on, paths: 'address',
-    describe: 'address for the admin listener (GET /status), for example 127.0.0.1:9090', defaultText: 'off',
+    describe: 'address for the admin listener: live dashboard at /, Prometheus /metrics, JSON /status; for example 127.0.0.1:9090', defaultText: 'off',
   },
   accessLog: { kind: 'boolean', schema: z.boolean(), expected: 'true or false', ...on, describe: 'one log line per request', default: true },
   logLevel: {
@@ -118,7 +118,7 @@ export const OPTIONS = {
   },
   logDir: {
     kind: 'string', schema: z.string().min(1).optional(), expected: 'a directory path', ...on, paths: 'path',
-    describe: "directory for the cluster's log files (a daemon's, or a foreground cluster's when given)", defaultText: 'stdout only',
+    describe: "directory for the cluster's log files (a daemon's, or a foreground cluster's when given)", defaultText: 'stdout in the foreground, ~/.rocket-cluster/logs for a daemon',
   },
   logMaxSize: {
     kind: 'string', schema: z.string().regex(/^\d+[kmg]$/), expected: 'a size such as 500k, 10m or 1g', ...on,
