@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { keepAliveLoad } from '../helpers/load.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -23,6 +24,11 @@ describe('supervision', () => {
     expect(status.restarts).toBe(4); // the first worker and four restarts died young
     await cluster.waitForLog((l) => l.msg.startsWith('crash loop'));
     expect((await get(cluster)).status).toBe(503);
+    // Scaling would only start more crashing workers: refused until a reload.
+    const scale = await runCli(cluster.home, ['scale', status.name, '2']);
+    expect(scale.code).toBe(1);
+    expect(scale.stderr).toContain('crash loop');
+    expect((await cluster.status()).workers).toHaveLength(0);
     await cluster.stop();
   });
 
