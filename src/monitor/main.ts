@@ -1,5 +1,5 @@
 import { Channel } from '../shared/channel.js';
-import { exitWithParent, readChildEnv } from '../shared/child-env.js';
+import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle } from '../shared/handles.js';
 import { createLogger } from '../shared/logger.js';
@@ -58,7 +58,6 @@ function stop(reason: string): void {
 }
 
 exitWithParent(() => stop('master gone'));
-// SIGHUP is the master's reload signal; a hangup sent to the whole group must not end this process.
-process.on('SIGHUP', () => {});
+ignoreMasterSignals();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 channel.post({ t: 'ready' });

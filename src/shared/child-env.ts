@@ -11,6 +11,15 @@ export function readChildEnv(expectedRole: 'worker' | 'monitor'): { id: number; 
   return { id: Number(process.env[ENV.id] ?? 0), config: JSON.parse(raw) as ClusterConfig };
 }
 
+/**
+ * Signals meant for the master that reach a child when they are sent to the
+ * whole process group: SIGHUP (reload) must not end it, and SIGUSR1 (reopen
+ * log files) must not start Node's inspector on port 9229, its default.
+ */
+export function ignoreMasterSignals(): void {
+  for (const signal of ['SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => {});
+}
+
 /** Children exit when the master is gone: an orphan would hold sockets nobody supervises. */
 export function exitWithParent(onGone: () => void): void {
   process.on('disconnect', onGone);

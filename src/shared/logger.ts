@@ -18,15 +18,8 @@ export function flushLogs(): void {
   for (const d of destinations) d.flushSync();
 }
 
-/**
- * `to`: where the lines go instead of fd 1 (the master's log sink). Also makes
- * SIGUSR1 harmless in every process that logs: it is the master's log-reopen
- * signal, and Node's own default for it (with no listener) starts the
- * inspector on port 9229, so a SIGUSR1 sent to the whole process group would
- * open a debugger in every child.
- */
+/** `to`: where the lines go instead of fd 1 (the master's log sink). */
 export function createLogger(role: Role, level = 'info', extra: Record<string, unknown> = {}, to?: pino.DestinationStream): Logger {
-  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
   const options = { level, base: { role, pid: process.pid, ...extra }, timestamp: pino.stdTimeFunctions.isoTime };
   if (to) return pino(options, to);
   const buffered = role === 'worker';

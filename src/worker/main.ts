@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { readChildEnv, exitWithParent } from '../shared/child-env.js';
+import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
 import { createLogger, flushLogs } from '../shared/logger.js';
 import { loadApp } from './app-loader.js';
@@ -15,10 +15,9 @@ const log = createLogger('worker', config.logLevel, { worker: id });
 const runtime = new WorkerRuntime(config, log);
 
 exitWithParent(() => runtime.drain('master gone'));
+ignoreMasterSignals();
 // Ctrl-C in a terminal and systemd's default KillMode signal the whole process
 // group: finish in-flight requests as on the master's shutdown, do not die mid-response.
-// SIGHUP is the master's reload signal; a hangup sent to the whole group must not end this process.
-process.on('SIGHUP', () => {});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runtime.drain(signal));
 process.on('uncaughtException', (error) => {
   // The app's state is unknown after this; the master starts a fresh worker.

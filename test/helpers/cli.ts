@@ -77,7 +77,7 @@ export async function cleanupDaemons(): Promise<void> {
 }
 
 /** Polls `check` (a process's liveness has no event to wait on here) until true or the deadline. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
