@@ -32,5 +32,6 @@ export function childLineFormatter(role: ChildRole, id: number, pid: number, str
  * `{"level":` (an app's own pino) lacks our role and pid after the time.
  */
 function isOwnLine(line: string, tag: string): boolean {
-  return line.startsWith('{"level":') && line.endsWith('}') && line.slice(0, HEAD_WINDOW).includes(tag);
+  // lastIndexOf from HEAD_WINDOW looks only near the start, without copying it: this runs per access line.
+  return line.startsWith('{"level":') && line.endsWith('}') && line.lastIndexOf(tag, HEAD_WINDOW) !== -1;
 }
