@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonToCli } from '../shared/protocol.js';
-import type { MasterReady } from '../master/main.js';
+import type { MasterReady } from '../shared/protocol.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
 

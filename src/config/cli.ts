@@ -1,10 +1,20 @@
 import type { Argv, Options } from 'yargs';
 import { setting } from './layers.js';
-import { OPTION_KEYS, OPTIONS, defaultText, kebabCase, type OptionSpec } from './options.js';
-import type { AppRequest } from './resolve-apps.js';
+import { OPTION_KEYS, OPTIONS, defaultText, kebabCase, type OptionSpec } from '../shared/options.js';
 import { CONFIG_FILE_NAMES } from './file.js';
 import type { Layer } from './source.js';
 import { anchorPaths, valueFromText } from './text.js';
+
+export interface AppRequest {
+  /** The `[app]` argument: an app's name in the config file, or a path to an app module (relative to `cwd`). */
+  readonly app?: string;
+  /** Parsed command-line arguments; only the option table's keys (camelCase) are read. */
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** `--config <path>`: read this file instead of looking for rocket.config.* in `cwd`. */
+  readonly configPath?: string;
+}
 
 /** What `start` and `config` parse: the `[app]` argument, `--config`, and every option of the table by its camelCase key. */
 export interface AppArgs {

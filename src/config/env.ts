@@ -1,7 +1,7 @@
-import { OPTION_KEYS, OPTIONS, envName, type OptionKey } from './options.js';
+import { OPTION_KEYS, OPTIONS, envName, type OptionKey } from '../shared/options.js';
 import { setting } from './layers.js';
 import type { Layer } from './source.js';
-import { closest } from './suggest.js';
+import { closest } from '../shared/suggest.js';
 import { anchorPaths, valueFromText } from './text.js';
 
 /** A ROCKET_* variable that is no option: other tools share the prefix (Rust's Rocket reads ROCKET_PORT), so it is listed, not refused. */

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { defaultAppName } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import { setting } from './layers.js';
-import { OPTIONS, OPTION_KEYS, isOptionKey } from './options.js';
+import { OPTIONS, OPTION_KEYS, isOptionKey } from '../shared/options.js';
 import type { Layer } from './source.js';
-import { closest } from './suggest.js';
+import { closest } from '../shared/suggest.js';
 import { anchorPaths } from './text.js';
 
 /** One app of a config file, its values checked, its paths absolute. */

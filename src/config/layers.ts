@@ -1,6 +1,6 @@
 import { RocketError } from '../shared/errors.js';
 import { checkValue, resolveConfig, type ClusterConfig, type ConfigInput, type ConfigKey } from '../shared/config.js';
-import { OPTION_KEYS, kebabCase, envName, type OptionKey } from './options.js';
+import { OPTION_KEYS, kebabCase, envName, type OptionKey } from '../shared/options.js';
 import { DEFAULT_SOURCE, describeSetting, type Layer, type Setting, type Source } from './source.js';
 
 /** One app's effective config and, for each setting, where its value came from. */

@@ -1,5 +1,5 @@
 import { RocketError } from '../shared/errors.js';
-import { readFlags } from './cli.js';
+import { readFlags, type AppRequest } from './cli.js';
 import { readEnv, type IgnoredVariable } from './env.js';
 import { fileApps, type ConfigFile } from './file-apps.js';
 import { findConfigFile, readConfigFile } from './file.js';
@@ -8,17 +8,7 @@ import { selectApps } from './select.js';
 import { describeSetting } from './source.js';
 
 export type { ResolvedApp } from './layers.js';
-
-export interface AppRequest {
-  /** The `[app]` argument: an app's name in the config file, or a path to an app module (relative to `cwd`). */
-  readonly app?: string;
-  /** Parsed command-line arguments; only the option table's keys (camelCase) are read. */
-  readonly flags: Readonly<Record<string, unknown>>;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  /** `--config <path>`: read this file instead of looking for rocket.config.* in `cwd`. */
-  readonly configPath?: string;
-}
+export type { AppRequest } from './cli.js';
 
 export interface ResolvedApps {
   /** The apps to run, in file order; more than one only when no `[app]` was given. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RocketError } from '../shared/errors.js';
 import type { ConfigFile } from './file-apps.js';
 import type { Layer } from './source.js';
-import { closest } from './suggest.js';
+import { closest } from '../shared/suggest.js';
 
 /**
  * The file layers of the apps to run, given the `[app]` argument:

@@ -1,4 +1,4 @@
-import { OPTIONS, kebabCase, type OptionKey } from './options.js';
+import { OPTIONS, kebabCase, type OptionKey } from '../shared/options.js';
 
 /** Where a setting's value came from, lowest precedence first: default < file < env < flag (and the `[app]` argument). */
 export type Source =

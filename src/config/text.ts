@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { anchorListenAddress } from './listen-address.js';
-import { OPTIONS, type OptionKey, type OptionSpec } from './options.js';
+import { anchorListenAddress } from '../shared/listen-address.js';
+import { OPTIONS, type OptionKey, type OptionSpec } from '../shared/options.js';
 
 /**
  * Turns the text of an environment variable (or an untyped flag) into the

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OPTIONS } from '../config/options.js';
+import { OPTIONS } from '../shared/options.js';
 import { RocketError } from '../shared/errors.js';
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its NUL). */

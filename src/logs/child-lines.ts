@@ -1,4 +1,4 @@
-import type { ChildRole } from '../master/spawn.js';
+import type { ChildRole } from '../shared/child-env.js';
 
 export type ChildStream = 'stdout' | 'stderr';
 

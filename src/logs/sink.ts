@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import tty from 'node:tty';
-import type { ChildRole } from '../master/spawn.js';
+import type { ChildRole } from '../shared/child-env.js';
+import type { LogStats } from '../shared/status-report.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { MAX_LOG_LINES } from '../shared/control-protocol.js';
 import { RocketError } from '../shared/errors.js';
@@ -12,16 +13,6 @@ import { prettyLogLine } from './pretty.js';
 import { LineRing } from './ring.js';
 import { openRotatingFile } from './rotating-file.js';
 import { openStdout } from './stdout-output.js';
-
-/** What `/status` shows of the log pipeline. */
-export interface LogStats {
-  /** The log file written now; null when lines go to stdout. */
-  readonly file: string | null;
-  /** Lines the output (file or stdout) has taken. */
-  readonly written: number;
-  /** Lines lost: the output failed (full disk, closed pipe) or fell too far behind. */
-  readonly dropped: number;
-}
 
 /**
  * Lines are written in batches: once this much is waiting, or BATCH_MS after

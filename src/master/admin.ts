@@ -3,7 +3,7 @@ import type { ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { ClusterMetrics } from './cluster-metrics.js';
 import { dashboardAsset } from './dashboard-assets.js';
-import type { StatusReport } from './status.js';
+import type { StatusReport } from '../shared/status-report.js';
 
 export interface AdminSources {
   status(): StatusReport;

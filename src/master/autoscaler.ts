@@ -1,3 +1,4 @@
+import type { ScaleEvent } from '../shared/status-report.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
 import { Ticker } from './ticker.js';
@@ -5,13 +6,6 @@ import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type Scaling
 
 const TICK_MS = 250;
 const EVENTS_KEPT = 20;
-
-export interface ScaleEvent {
-  readonly at: string;
-  readonly kind: 'grow' | 'shrink';
-  readonly workers: number;
-  readonly reason: string;
-}
 
 /**
  * Applies the scaling policy to the pool every tick: spawns on grow, retires

@@ -4,7 +4,8 @@ import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import type { NativeHandle } from '../shared/handles.js';
 import { transition, type ChildState } from './lifecycle.js';
-import { spawnChild, type ChildRole } from './spawn.js';
+import type { ChildRole } from '../shared/child-env.js';
+import { spawnChild } from './spawn.js';
 
 /** The master's view of one child process: its channel and its lifecycle state. */
 export abstract class ChildLink<In extends { t: string }, Out extends { t: string }> {

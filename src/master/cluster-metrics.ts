@@ -1,7 +1,7 @@
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { MetricsJson } from '../shared/protocol.js';
 import { MasterMetrics } from './master-metrics.js';
-import type { StatusReport } from './status.js';
+import type { StatusReport } from '../shared/status-report.js';
 import type { WorkerLink } from './worker-link.js';
 
 /** A worker that has not answered a scrape by then is left out of it (and counted). */

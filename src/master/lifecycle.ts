@@ -1,5 +1,6 @@
-/** A child process's life as the master sees it. */
-export type ChildState = 'spawning' | 'ready' | 'draining' | 'stopping' | 'exited';
+import type { ChildState } from '../shared/status-report.js';
+
+export type { ChildState };
 
 const ALLOWED: Readonly<Record<ChildState, readonly ChildState[]>> = {
   spawning: ['ready', 'stopping', 'exited'],

@@ -1,21 +1,12 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
+import type { MasterReady } from '../shared/protocol.js';
 import { createLogger } from '../shared/logger.js';
 import { ControlServer } from '../control/server.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
 import { Master } from './master.js';
 import { routeChildOutput } from './spawn.js';
-
-/** What a started cluster tells whoever started it (a daemon's parent prints it). */
-export interface MasterReady {
-  readonly name: string;
-  readonly pid: number;
-  readonly addresses: readonly string[];
-  readonly admin: string | null;
-  /** The control socket; null if it could not be opened (foreground only). */
-  readonly control: string | null;
-}
 
 export interface RunMasterOptions {
   /** Called once the cluster listens. */

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { DEFAULT_METRICS_OPTIONS } from '../shared/default-metrics.js';
 import type { ChildState } from './lifecycle.js';
-import type { StatusReport } from './status.js';
+import type { StatusReport } from '../shared/status-report.js';
 
 /** What a scrape reads about one worker beyond /status. */
 export interface WorkerMemory {

@@ -4,7 +4,7 @@ import { MAX_WORKERS } from '../shared/defaults.js';
 import { RocketError } from '../shared/errors.js';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
-import type { LogStats } from '../logs/sink.js';
+import type { LogStats, StatusReport } from '../shared/status-report.js';
 import { startAdmin } from './admin.js';
 import { Autoscaler } from './autoscaler.js';
 import { ClusterMetrics } from './cluster-metrics.js';
@@ -16,7 +16,7 @@ import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
 import type { ScalingOptions } from './scaling.js';
 import { pickWorker } from './scheduling.js';
-import { buildStatus, type StatusReport } from './status.js';
+import { buildStatus } from './status.js';
 import type { WorkerLink } from './worker-link.js';
 
 /**

@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../shared/config.js';
+import type { ChildRole } from '../shared/child-env.js';
 import { ENV } from '../shared/defaults.js';
 
-export type ChildRole = 'worker' | 'monitor';
 
 const ENTRY: Record<ChildRole, string> = {
   worker: fileURLToPath(new URL('../worker/main.js', import.meta.url)),

@@ -1,49 +1,8 @@
-import type { LogStats } from '../logs/sink.js';
 import type { ClusterConfig } from '../shared/config.js';
-import type { ScaleEvent } from './autoscaler.js';
-import type { ChildState } from './lifecycle.js';
+import type { LogStats, ScaleEvent, StatusReport } from '../shared/status-report.js';
 import type { MonitorLink } from './monitor-link.js';
 import type { WorkerPool } from './pool.js';
 import type { ConnectionQueue } from './queue.js';
-
-/** What `GET /status` answers, and `rocket-cluster status --json` under `status`. */
-export interface StatusReport {
-  readonly name: string;
-  readonly pid: number;
-  readonly state: 'starting' | 'running' | 'stopping';
-  /** Generation of the newest workers; each reload starts the next. */
-  readonly generation: number;
-  readonly reloading: boolean;
-  readonly uptimeMs: number;
-  readonly listening: readonly string[];
-  readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
-  readonly parked: { readonly count: number; readonly capacity: number; readonly refused: number; readonly lost: number };
-  readonly monitor: { readonly pid: number | null; readonly state: ChildState | 'none'; readonly restarts: number };
-  readonly workers: readonly {
-    readonly id: number;
-    readonly pid: number | null;
-    readonly state: ChildState;
-    readonly generation: number;
-    readonly connections: number;
-    readonly served: number;
-    readonly uptimeMs: number;
-  }[];
-  readonly restarts: number;
-  /** Pool bounds and the last scale events with their reason. */
-  readonly pool: {
-    readonly min: number;
-    readonly max: number;
-    /** Why workers are no longer restarted (a crash loop), or null. */
-    readonly errored: string | null;
-    readonly recycled: number;
-    readonly events: readonly ScaleEvent[];
-    /** Scale events since start, by kind. */
-    readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
-  };
-  readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
-  /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
-  readonly logs: LogStats;
-}
 
 /** What the master knows, as `buildStatus` needs it. */
 export interface StatusSources {

@@ -1,8 +1,11 @@
 import type { ClusterConfig } from './config.js';
 import { ENV } from './defaults.js';
 
+/** The processes the master starts. */
+export type ChildRole = 'worker' | 'monitor';
+
 /** What a child learns from its environment: its id and the cluster's settings. */
-export function readChildEnv(expectedRole: 'worker' | 'monitor'): { id: number; config: ClusterConfig } {
+export function readChildEnv(expectedRole: ChildRole): { id: number; config: ClusterConfig } {
   const role = process.env[ENV.role];
   const raw = process.env[ENV.config];
   if (role !== expectedRole || raw === undefined || typeof process.send !== 'function') {

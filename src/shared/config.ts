@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
-import { OPTIONS, kebabCase, type OptionKey, type OptionSpec } from '../config/options.js';
-import { closest } from '../config/suggest.js';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
+import { OPTIONS, kebabCase, type OptionKey, type OptionSpec } from './options.js';
+import { closest } from './suggest.js';
 import { usableCpus } from './cpus.js';
 import { RocketError } from './errors.js';
 
-export { formatListenAddress, parseListenAddress, type ListenAddress } from '../config/listen-address.js';
+export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 
 type Options = typeof OPTIONS;
 

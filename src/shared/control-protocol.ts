@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StatusReport } from '../master/status.js';
+import type { StatusReport } from './status-report.js';
 import { MAX_WORKERS } from './defaults.js';
 
 /**

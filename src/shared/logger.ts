@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { BufferedStdout } from '../logs/buffered-stdout.js';
+import { BufferedStdout } from './buffered-stdout.js';
 
 export type Role = 'master' | 'worker' | 'monitor' | 'cli';
 export type { Logger };

@@ -17,7 +17,6 @@
  */
 
 import type { Registry } from 'prom-client';
-import type { MasterReady } from '../master/main.js';
 
 /** Version of the envelope; a peer with another version is a bug, not a guess. */
 export const PROTOCOL_VERSION = 1;
@@ -91,6 +90,16 @@ export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | Mon
 
 export function wrap<M>(m: M, seq?: number): Envelope<M> {
   return seq === undefined ? { tag: TAG, v: PROTOCOL_VERSION, m } : { tag: TAG, v: PROTOCOL_VERSION, seq, m };
+}
+
+/** What a started cluster tells whoever started it (a daemon's parent prints it). */
+export interface MasterReady {
+  readonly name: string;
+  readonly pid: number;
+  readonly addresses: readonly string[];
+  readonly admin: string | null;
+  /** The control socket; null if it could not be opened (foreground only). */
+  readonly control: string | null;
 }
 
 /**

@@ -7,7 +7,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigReport } from '../../src/config/report.js';
-import type { StatusReport } from '../../src/master/status.js';
+import type { StatusReport } from '../../src/shared/status-report.js';
 import { homeEnv, newHome, type LogLine } from '../helpers/cluster.js';
 
 // A real config file, ROCKET_* variables and flags, through bin/rocket-cluster:

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { parseResponses, RawClient } from '../helpers/raw-client.js';
-import type { StatusReport } from '../../src/master/status.js';
+import type { StatusReport } from '../../src/shared/status-report.js';
 
 interface Answer {
   pid: number;

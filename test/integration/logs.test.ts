@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../src/master/status.js';
+import type { StatusReport } from '../../src/shared/status-report.js';
 import { alive, fixture, homeEnv, newHome, startCluster, type LogLine } from '../helpers/cluster.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/rocket-cluster');

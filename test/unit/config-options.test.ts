@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { optionFlags } from '../../src/config/cli.js';
-import { OPTIONS, OPTION_KEYS, envName, kebabCase } from '../../src/config/options.js';
-import { closest } from '../../src/config/suggest.js';
+import { OPTIONS, OPTION_KEYS, envName, kebabCase } from '../../src/shared/options.js';
+import { closest } from '../../src/shared/suggest.js';
 import { jsonErrorOffset } from '../../src/config/json-position.js';
 
 describe('the option table', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS, MAX_WORKERS } from '../shared/defaults.js';
+import { DEFAULTS, MAX_WORKERS } from './defaults.js';
 import { listenAddressProblem } from './listen-address.js';
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RocketError } from '../shared/errors.js';
+import { RocketError } from './errors.js';
 
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }

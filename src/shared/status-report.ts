@@ -1,0 +1,66 @@
+/**
+ * What a running cluster reports about itself: `GET /status`, the control
+ * socket's `status` and the CLI's tables all carry this shape. It lives here,
+ * below every role, because the master builds it and the CLI and the control
+ * protocol read it.
+ */
+
+/** A child process's life as the master sees it. */
+export type ChildState = 'spawning' | 'ready' | 'draining' | 'stopping' | 'exited';
+
+/** One pool size change, with why. */
+export interface ScaleEvent {
+  readonly at: string;
+  readonly kind: 'grow' | 'shrink';
+  readonly workers: number;
+  readonly reason: string;
+}
+
+/** What `/status` shows of the log pipeline. */
+export interface LogStats {
+  /** The log file written now; null when lines go to stdout. */
+  readonly file: string | null;
+  /** Lines the output (file or stdout) has taken. */
+  readonly written: number;
+  /** Lines lost: the output failed (full disk, closed pipe) or fell too far behind. */
+  readonly dropped: number;
+}
+
+/** What `GET /status` answers, and `rocket-cluster status --json` under `status`. */
+export interface StatusReport {
+  readonly name: string;
+  readonly pid: number;
+  readonly state: 'starting' | 'running' | 'stopping';
+  /** Generation of the newest workers; each reload starts the next. */
+  readonly generation: number;
+  readonly reloading: boolean;
+  readonly uptimeMs: number;
+  readonly listening: readonly string[];
+  readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
+  readonly parked: { readonly count: number; readonly capacity: number; readonly refused: number; readonly lost: number };
+  readonly monitor: { readonly pid: number | null; readonly state: ChildState | 'none'; readonly restarts: number };
+  readonly workers: readonly {
+    readonly id: number;
+    readonly pid: number | null;
+    readonly state: ChildState;
+    readonly generation: number;
+    readonly connections: number;
+    readonly served: number;
+    readonly uptimeMs: number;
+  }[];
+  readonly restarts: number;
+  /** Pool bounds and the last scale events with their reason. */
+  readonly pool: {
+    readonly min: number;
+    readonly max: number;
+    /** Why workers are no longer restarted (a crash loop), or null. */
+    readonly errored: string | null;
+    readonly recycled: number;
+    readonly events: readonly ScaleEvent[];
+    /** Scale events since start, by kind. */
+    readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
+  };
+  readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
+  /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
+  readonly logs: LogStats;
+}
