@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { StatusReport } from '../master/status.js';
+import type { StatusReport } from '../src/shared/status-report.js';
 import { getStatus } from './admin-client.js';
 import { stopAll } from './children.js';
 import { pickGenerator } from './load/generator.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StatusReport } from '../master/status.js';
+import type { StatusReport } from '../src/shared/status-report.js';
 import { getStatus } from './admin-client.js';
 import type { LogLine } from './children.js';
 import type { Generator, LoadResult } from './load/types.js';

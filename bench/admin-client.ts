@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StatusReport } from '../master/status.js';
+import type { StatusReport } from '../src/shared/status-report.js';
 
 /** `GET <admin>/status` of a running rocket-cluster. */
 export async function getStatus(adminUrl: string): Promise<StatusReport> {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { launch, type Launched } from './children.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** Repository root, from dist/bench/. */
+/** Repository root, from dist-bench/bench/. */
 export const ROOT = path.resolve(HERE, '../..');
 export const HELLO_APP = path.join(ROOT, 'examples/hello.mjs');
 export const BIN = path.join(ROOT, 'bin/rocket-cluster');

@@ -1,4 +1,4 @@
-import type { StatusReport } from '../master/status.js';
+import type { StatusReport } from '../src/shared/status-report.js';
 import type { LogLine } from './children.js';
 import type { BenchOptions } from './options.js';
 import type { ParkLatencyResult } from './park-latency.js';
