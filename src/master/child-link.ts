@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { Channel } from '../shared/channel.js';
+import { Channel, type HandleOutcome } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import type { NativeHandle } from '../shared/handles.js';
@@ -18,7 +18,10 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
   constructor(role: ChildRole, id: number, config: ClusterConfig) {
     this.id = id;
     this.child = spawnChild(role, id, config);
-    this.channel = new Channel<In, Out>(this.child, (m, handle) => this.receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
+    this.channel = new Channel<In, Out>(this.child, (m, handle) => this.receive(m, handle), {
+      ackTimeout: DEFAULTS.ackTimeout,
+      reclaim: (m, handle, outcome) => this.reclaim(m, handle, outcome),
+    });
     this.child.on('error', () => {}); // a send to a dying child fails; its exit follows and is handled there
     this.child.once('exit', (code, signal) => {
       this.#state = transition(this.#state, 'exited');
@@ -52,6 +55,13 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
 
   /** Handles one message; for a handle-carrying one, returns whether the master took the handle. */
   protected abstract receive(message: In, handle: NativeHandle | undefined): boolean;
+
+  /**
+   * A handle this child did not take comes back here (the channel's one rule):
+   * re-queue it or close it. On `timeout` the child is hung and may hold a
+   * copy, so it must be killed before the handle is used again.
+   */
+  protected abstract reclaim(message: Out, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void;
 
   protected abstract shutdownMessage(): Out;
 

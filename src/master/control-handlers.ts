@@ -12,12 +12,12 @@ export function controlHandlers(master: Master, logs: ControlHandlers['logs'], s
       return { status, usage: await sampleUsage(pids) };
     },
     async reload() {
-      const outcome = await master.reload();
+      const outcome = await master.control.reload();
       if (!outcome.done) throw new RocketError('RC_ERR_CONTROL_REFUSED', `reload not done: ${outcome.reason}`);
       const workers = master.status().workers.filter((w) => w.generation === outcome.generation).length;
       return { generation: outcome.generation, workers };
     },
-    scale: (change) => master.scaleTo(change),
+    scale: (change) => master.control.scaleTo(change),
     async stop() {
       await stop();
       return { pid: process.pid };

@@ -62,9 +62,9 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  process.on('SIGHUP', () => void master.reload());
-  process.on('SIGTTIN', () => master.scaleBy(1));
-  process.on('SIGTTOU', () => master.scaleBy(-1));
+  process.on('SIGHUP', () => void master.control.reload());
+  process.on('SIGTTIN', () => master.control.scaleBy(1));
+  process.on('SIGTTOU', () => master.control.scaleBy(-1));
   // The name is claimed before any process starts: a second cluster of the same name fails at once.
   let control: ControlServer | null;
   const stopByCommand = async () => {

@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../shared/config.js';
-import type { NativeHandle } from '../shared/handles.js';
+import type { HandleOutcome } from '../shared/channel.js';
+import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 
@@ -21,9 +22,14 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
     this.#events = events;
   }
 
-  /** Hands an idle connection to the monitor; resolves true once it holds it. */
-  watch(id: number, handle: NativeHandle, idleFor: number): Promise<boolean> {
+  /** Hands an idle connection to the monitor; resolves with what became of it (see `reclaim`). */
+  watch(id: number, handle: NativeHandle, idleFor: number): Promise<HandleOutcome> {
     return this.channel.sendHandle({ t: 'watch', id, idleFor }, handle);
+  }
+
+  /** An idle connection the monitor did not take is closed, as its keep-alive timeout would close it. */
+  protected override reclaim(_message: MasterToMonitor, handle: NativeHandle): void {
+    closeHandle(handle);
   }
 
   protected override exited(code: number | null, signal: NodeJS.Signals | null): void {

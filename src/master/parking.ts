@@ -61,8 +61,15 @@ export class Parking {
     }
     this.counters.parks++;
     monitor.parked++; // until the monitor's own count arrives
-    const done = () => closeHandle(handle);
-    monitor.watch(id, handle, this.#config.parkAfter).then(done, done);
+    void monitor.watch(id, handle, this.#config.parkAfter).then((outcome) => {
+      if (outcome === 'taken') return;
+      // Not taken: the monitor link closed it (the one rule). A hung monitor is replaced.
+      this.counters.refused++;
+      if (outcome === 'timeout') {
+        this.#log.error({ monitorPid: monitor.pid }, 'monitor did not acknowledge a parked connection: killing it');
+        monitor.kill();
+      }
+    });
   }
 
   stop(): void {

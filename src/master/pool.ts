@@ -36,6 +36,18 @@ export class WorkerPool {
     this.#events = events;
   }
 
+  /** Workers that count toward the pool's size: not retiring, not exited. */
+  get live(): WorkerLink[] {
+    return this.workers.filter((w) => !w.retiring && w.state !== 'exited');
+  }
+
+  /** Workers that said ready and can take connections. */
+  get readyCount(): number {
+    let n = 0;
+    for (const w of this.workers) if (w.ready) n++;
+    return n;
+  }
+
   spawn(): WorkerLink {
     const worker = new WorkerLink(this.#nextId++, this.generation, this.#config, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);

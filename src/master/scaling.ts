@@ -4,6 +4,8 @@
  * decision and the next state out; the master applies it every tick.
  */
 
+import { pickVictims } from './scheduling.js';
+
 export interface ScalingOptions {
   readonly minWorkers: number;
   readonly maxWorkers: number;
@@ -77,10 +79,7 @@ export function decideScaling(
   if (now - idleSince < o.scaleDownAfter || now - state.lastGrowAt < wait || now - state.lastShrinkAt < o.scaleDownAfter) {
     return { decision: { kind: 'hold' }, state: { ...state, idleSince } };
   }
-  let index = 0;
-  workers.forEach((w, i) => {
-    if (w.active <= (workers[index] as WorkerLoadSnapshot).active) index = i; // fewest connections, newest on a tie
-  });
+  const [index = 0] = pickVictims(workers, 1);
   const reason = `idle for ${now - idleSince} ms`;
   return { decision: { kind: 'shrink', index, reason }, state: { ...state, idleSince: null, lastShrinkAt: now } };
 }

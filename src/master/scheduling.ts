@@ -34,3 +34,23 @@ export function pickWorker(workers: readonly WorkerSnapshot[], cap: number, star
   }
   return best;
 }
+
+/** What the victim choice needs of one worker. */
+export interface RetireCandidate {
+  /** Connections the worker holds: the fewer, the less there is to hand back. */
+  readonly active: number;
+}
+
+/**
+ * Which `count` workers retire when the pool shrinks (autoscaler, `scale`,
+ * SIGTTOU): those with the fewest connections, since they have the least to
+ * hand back; on a tie the newest (last in the list), whose caches are the
+ * coldest. Returns indices into `workers`, best victim first.
+ */
+export function pickVictims(workers: readonly RetireCandidate[], count: number): number[] {
+  return workers
+    .map((w, i) => ({ active: w.active, i }))
+    .sort((a, b) => a.active - b.active || b.i - a.i)
+    .slice(0, Math.max(0, count))
+    .map((c) => c.i);
+}

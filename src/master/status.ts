@@ -1,38 +1,41 @@
 import type { ClusterConfig } from '../shared/config.js';
-import type { LogStats, ScaleEvent, StatusReport } from '../shared/status-report.js';
-import type { MonitorLink } from './monitor-link.js';
+import type { LogStats, StatusReport } from '../shared/status-report.js';
+import type { Autoscaler } from './autoscaler.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { MasterLifecycle } from './master-state.js';
+import type { Parking } from './parking.js';
 import type { WorkerPool } from './pool.js';
-import type { ConnectionQueue } from './queue.js';
+import type { Supervisor } from './supervisor.js';
 
-/** What the master knows, as `buildStatus` needs it. */
+/** The master's parts, as `buildStatus` reads them. */
 export interface StatusSources {
   readonly config: ClusterConfig;
   /** The pool's bounds now (`scale` changes them). */
   readonly bounds: { readonly minWorkers: number; readonly maxWorkers: number };
-  readonly state: StatusReport['state'];
-  readonly reloading: boolean;
+  readonly life: MasterLifecycle;
   readonly startedAt: number;
   readonly listening: readonly string[];
-  readonly queue: ConnectionQueue;
+  readonly dispatcher: Dispatcher;
   readonly pool: WorkerPool;
-  readonly monitor: MonitorLink | null;
-  readonly parking: { readonly parks: number; readonly wakes: number; readonly refused: number; readonly lost: number; readonly restarts: number };
-  readonly recycled: number;
-  readonly scaleEvents: readonly ScaleEvent[];
-  readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
-  readonly counters: { readonly accepted: number; readonly dispatched: number; readonly rejected: number };
+  readonly parking: Parking;
+  readonly supervisor: Supervisor;
+  readonly autoscaler: Autoscaler;
   readonly logs: LogStats;
 }
 
 export function buildStatus(s: StatusSources): StatusReport {
   const now = Date.now();
-  const { config, queue, pool, monitor: m, counters: c, parking: p } = s;
+  const { config, pool, dispatcher, autoscaler } = s;
+  const queue = dispatcher.queue;
+  const c = dispatcher.counters;
+  const p = s.parking.counters;
+  const m = s.parking.monitor;
   return {
     name: config.name,
     pid: process.pid,
-    state: s.state,
+    state: s.life.reported,
     generation: pool.generation,
-    reloading: s.reloading,
+    reloading: s.life.state === 'reloading',
     uptimeMs: now - s.startedAt,
     listening: s.listening,
     queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected },
@@ -48,7 +51,7 @@ export function buildStatus(s: StatusSources): StatusReport {
       uptimeMs: now - w.startedAt,
     })),
     restarts: pool.restarts,
-    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.recycled, events: s.scaleEvents, scaled: { ...s.scaled } },
+    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
     connections: { accepted: c.accepted, dispatched: c.dispatched, parks: p.parks, wakes: p.wakes },
     logs: s.logs,
   };

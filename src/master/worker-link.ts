@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
-import type { NativeHandle } from '../shared/handles.js';
+import type { HandleOutcome } from '../shared/channel.js';
+import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import { Replies } from './replies.js';
@@ -13,6 +14,12 @@ export interface WorkerEvents {
   /** The worker hands back an idle keep-alive connection; the master now owns `handle`. */
   park(worker: WorkerLink, id: number, handle: NativeHandle): void;
   fatal(worker: WorkerLink, code: string, message: string): void;
+  /**
+   * A connection sent to this worker came back untaken (refused, the worker
+   * died, or it did not answer in time: then it has been killed already). The
+   * master owns `handle` again; `head` is what must still be replayed.
+   */
+  returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void;
   exit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
@@ -90,11 +97,17 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return this.channel.busy;
   }
 
-  /** Sends a connection; resolves true once the worker owns it. */
-  async serve(id: number, handle: NativeHandle, head: string | undefined): Promise<boolean> {
-    const taken = await this.channel.sendHandle(head === undefined ? { t: 'conn', id } : { t: 'conn', id, head }, handle);
-    if (taken) this.#sent++;
-    return taken;
+  /** Sends a connection; resolves with its outcome, after `events.returned` for one not taken. */
+  async serve(id: number, handle: NativeHandle, head: string | undefined): Promise<HandleOutcome> {
+    const outcome = await this.channel.sendHandle(head === undefined ? { t: 'conn', id } : { t: 'conn', id, head }, handle);
+    if (outcome === 'taken') this.#sent++;
+    return outcome;
+  }
+
+  protected override reclaim(message: MasterToWorker, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void {
+    if (outcome === 'timeout') this.kill(); // hung, and may hold a copy: it must not serve this connection later
+    if (message.t === 'conn') this.#events.returned(this, message.id, handle, message.head, outcome);
+    else closeHandle(handle);
   }
 
   /** The worker's prom-client metrics; rejects (coded) if it does not answer within `timeoutMs` or exits first. */

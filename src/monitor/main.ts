@@ -13,10 +13,7 @@ let reportScheduled = false;
 
 const parked = new ParkedSockets(config.maxParked, {
   wake: (connId, handle, head) => {
-    channel.sendHandle({ t: 'wake', id: connId, head: head.toString('base64') }, handle).then(
-      () => closeHandle(handle),
-      () => closeHandle(handle),
-    );
+    void channel.sendHandle({ t: 'wake', id: connId, head: head.toString('base64') }, handle);
   },
   change: () => {
     if (reportScheduled) return;
@@ -44,7 +41,11 @@ const channel = new Channel<MasterToMonitor, MonitorToMaster>(
         return assertNever(m);
     }
   },
-  { ackTimeout: DEFAULTS.ackTimeout },
+  {
+    ackTimeout: DEFAULTS.ackTimeout,
+    // A wake the master did not take (it is stopping or gone): the client is closed.
+    reclaim: (_m, handle) => closeHandle(handle),
+  },
 );
 
 let stopping = false;

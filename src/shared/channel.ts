@@ -11,10 +11,27 @@ type SendFn = (message: unknown, handle: NativeHandle | undefined, options: unde
 /** Handles an incoming message; for one that carries a handle, returns whether it took ownership. */
 export type Receiver<In> = (message: In, handle: NativeHandle | undefined) => boolean | void;
 
+/**
+ * What became of a handle sent to the peer:
+ * - `taken`: the peer owns it; the channel has closed this process's copy.
+ * - `refused`: the peer answered "not accepted"; the handle is still ours.
+ * - `closed`: the peer is gone (or the send failed) before it answered; still ours.
+ * - `timeout`: the peer did not answer in time. It is hung and may hold a copy,
+ *   so the owner must kill it before the handle is used again.
+ */
+export type HandleOutcome = 'taken' | 'refused' | 'closed' | 'timeout';
+
+/**
+ * The one rule for a handle the peer did not take, whoever sends it: it comes
+ * back to its sender here, with the message it travelled in, and the sender
+ * either re-queues it or closes it. Nothing else ever owns it.
+ */
+export type Reclaim<Out> = (message: Out, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>) => void;
+
 interface Outgoing<Out> {
   readonly message: Out;
   readonly handle: NativeHandle;
-  readonly settle: (error: RocketError | null, ok: boolean) => void;
+  readonly settle: (outcome: HandleOutcome, reason: string) => void;
 }
 
 /**
@@ -24,12 +41,15 @@ interface Outgoing<Out> {
  * here); waiting for our own ack before the next handle keeps Node's queue empty
  * (12-14k/s). The ack also says whether the peer took the handle: until it says
  * yes, the sender still owns its copy, so a refusal, a timeout or a dead peer
- * never loses a connection. Pacing is also how `send()`'s backpressure is kept:
- * plain messages are few and coalesced by their senders.
+ * never loses a connection. Ownership is settled here, in one place for every
+ * sender: a taken handle's copy is closed by the channel, and one that was not
+ * taken goes to the sender's `reclaim`. Pacing is also how `send()`'s
+ * backpressure is kept: plain messages are few and coalesced by their senders.
  */
 export class Channel<In extends { t: string }, Out extends { t: string }> {
   readonly #endpoint: Endpoint;
   readonly #receive: Receiver<In>;
+  readonly #reclaim: Reclaim<Out>;
   readonly #ackTimeout: number;
   readonly #queue: Outgoing<Out>[] = [];
   #inFlight: (Outgoing<Out> & { seq: number }) | null = null;
@@ -37,9 +57,10 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(endpoint: Endpoint, receive: Receiver<In>, options: { ackTimeout: number }) {
+  constructor(endpoint: Endpoint, receive: Receiver<In>, options: { ackTimeout: number; reclaim: Reclaim<Out> }) {
     this.#endpoint = endpoint;
     this.#receive = receive;
+    this.#reclaim = options.reclaim;
     this.#ackTimeout = options.ackTimeout;
     const on = endpoint.on.bind(endpoint) as (event: string, listener: (...args: never[]) => void) => unknown;
     on('message', (raw: unknown, handle: NativeHandle | undefined) => this.#onMessage(raw, handle));
@@ -66,19 +87,21 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
   }
 
   /**
-   * Sends a handle; resolves true once the peer took it (the caller then closes
-   * its copy) or false if the peer refused it (the caller still owns it).
-   * Rejects with RC_ERR_IPC_CLOSED or RC_ERR_IPC_TIMEOUT; the caller still owns
-   * the handle then too, unless the peer is alive and merely slow, which is why a
-   * timed-out peer must be killed, not trusted.
+   * Sends a handle, one in flight at a time. Resolves with its outcome once the
+   * peer answered or the channel failed; never rejects. By then the handle is
+   * settled: closed here if the peer took it, else given to `reclaim`.
    */
-  sendHandle(message: Out, handle: NativeHandle): Promise<boolean> {
-    return new Promise((resolve, reject) => {
+  sendHandle(message: Out, handle: NativeHandle): Promise<HandleOutcome> {
+    return new Promise((resolve) => {
+      const settle = (outcome: HandleOutcome, reason: string) => {
+        if (outcome === 'taken') closeHandle(handle);
+        else this.#reclaimSafely(message, handle, outcome, reason);
+        resolve(outcome);
+      };
       if (!this.connected) {
-        reject(new RocketError('RC_ERR_IPC_CLOSED', `channel closed before sending ${message.t}`));
+        settle('closed', `channel closed before sending ${message.t}`);
         return;
       }
-      const settle = (error: RocketError | null, ok: boolean) => (error ? reject(error) : resolve(ok));
       this.#queue.push({ message, handle, settle });
       this.#pump();
     });
@@ -92,7 +115,7 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     const failed = this.#inFlight ? [this.#inFlight, ...this.#queue] : [...this.#queue];
     this.#inFlight = null;
     this.#queue.length = 0;
-    for (const item of failed) item.settle(new RocketError('RC_ERR_IPC_CLOSED', `channel closed before ${item.message.t} was acknowledged`), false);
+    for (const item of failed) item.settle('closed', `channel closed before ${item.message.t} was acknowledged`);
   }
 
   #send(message: unknown, handle: NativeHandle | undefined, callback: (error: Error | null) => void): void {
@@ -107,20 +130,20 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     const seq = ++this.#seq;
     this.#inFlight = { ...next, seq };
     this.#send(wrap(next.message, seq), next.handle, (error) => {
-      if (error && this.#inFlight?.seq === seq) this.#finish(new RocketError('RC_ERR_IPC_CLOSED', `sending ${next.message.t} failed: ${error.message}`), false);
+      if (error && this.#inFlight?.seq === seq) this.#finish('closed', `sending ${next.message.t} failed: ${error.message}`);
     });
     if (this.#timer) this.#timer.refresh();
     else this.#timer = setTimeout(() => this.#onTimeout(), this.#ackTimeout).unref();
   }
 
-  #finish(error: RocketError | null, ok: boolean): void {
+  #finish(outcome: HandleOutcome, reason: string): void {
     const done = this.#inFlight;
     this.#inFlight = null;
     if (this.#timer && this.#queue.length === 0) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    done?.settle(error, ok);
+    done?.settle(outcome, reason);
     this.#pump();
   }
 
@@ -131,7 +154,7 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     // A peer that does not ack is hung: nothing more goes to it, the rest is
     // settled as not sent, and the owner kills the peer before reusing the handle.
     this.#inFlight = null;
-    stuck.settle(new RocketError('RC_ERR_IPC_TIMEOUT', `no ack for ${stuck.message.t} within ${this.#ackTimeout} ms`), false);
+    stuck.settle('timeout', `no ack for ${stuck.message.t} within ${this.#ackTimeout} ms`);
     this.close();
   }
 
@@ -140,7 +163,7 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     const message = raw.m as unknown as In | Ack;
     if (message.t === 'ack') {
       const ack = message as Ack;
-      if (this.#inFlight?.seq === ack.seq) this.#finish(null, ack.ok);
+      if (this.#inFlight?.seq === ack.seq) this.#finish(ack.ok ? 'taken' : 'refused', 'the peer refused it');
       return;
     }
     let ok = false;
@@ -153,6 +176,16 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
         const reply: Ack = { t: 'ack', seq: raw.seq, ok };
         this.#send(wrap(reply), undefined, ignoreSendError);
       }
+    }
+  }
+
+  #reclaimSafely(message: Out, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>, reason: string): void {
+    try {
+      this.#reclaim(message, handle, outcome);
+    } catch (error) {
+      // An owner that cannot take its handle back must not leak the fd.
+      closeHandle(handle);
+      throw new RocketError('RC_ERR_IPC_CLOSED', `reclaiming ${message.t} (${reason}) failed: ${(error as Error).message}`);
     }
   }
 }

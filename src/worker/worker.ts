@@ -40,7 +40,11 @@ export class WorkerRuntime {
   constructor(config: ClusterConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
-    this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), { ackTimeout: DEFAULTS.ackTimeout });
+    this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), {
+      ackTimeout: DEFAULTS.ackTimeout,
+      // A park the master did not take: the connection is closed, as a keep-alive timeout would close it.
+      reclaim: (_m, handle) => closeHandle(handle),
+    });
     this.#metrics = config.admin ? new WorkerMetrics() : null;
     this.#connections = new Connections(config.parkAfter, {
       betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
@@ -150,11 +154,9 @@ export class WorkerRuntime {
   }
 
   #park(id: number, handle: NativeHandle): void {
-    const done = () => {
-      closeHandle(handle);
+    void this.#channel.sendHandle({ t: 'park', id }, handle).then(() => {
       if (this.#draining) this.#exitIfDrained();
-    };
-    this.#channel.sendHandle({ t: 'park', id }, handle).then(done, done);
+    });
   }
 
   /**

@@ -37,53 +37,82 @@ function pair(): [FakeEndpoint, FakeEndpoint] {
 const handle = (n: number) => ({ n, close: vi.fn() }) as unknown as NativeHandle & { close: ReturnType<typeof vi.fn> };
 const asEndpoint = (e: FakeEndpoint) => e as unknown as Endpoint;
 
+type Reclaimed = { id: number; outcome: string };
+
+/** A channel whose reclaimed handles are recorded, as an owner would take them back. */
+function channel(endpoint: FakeEndpoint, receive: (m: Msg) => boolean | void, ackTimeout = 1000) {
+  const reclaimed: Reclaimed[] = [];
+  const ch = new Channel<Msg, Msg>(asEndpoint(endpoint), receive, {
+    ackTimeout,
+    reclaim: (m, _handle, outcome) => void reclaimed.push({ id: m.t === 'conn' ? m.id : -1, outcome }),
+  });
+  return { ch, reclaimed };
+}
+
 describe('Channel', () => {
   it('keeps one handle in flight and sends the next only after the ack', async () => {
     const [a, b] = pair();
     const received: number[] = [];
-    const sender = new Channel<Msg, Msg>(asEndpoint(a), () => true, { ackTimeout: 1000 });
-    new Channel<Msg, Msg>(asEndpoint(b), (m) => (m.t === 'conn' ? (received.push(m.id), true) : true), { ackTimeout: 1000 });
+    const { ch: sender } = channel(a, () => true);
+    channel(b, (m) => (m.t === 'conn' ? (received.push(m.id), true) : true));
     const results = [1, 2, 3].map((id) => sender.sendHandle({ t: 'conn', id }, handle(id)));
     expect(a.sent).toHaveLength(1); // the other two wait for the first ack
     expect(sender.pendingHandles).toBe(3);
-    await expect(Promise.all(results)).resolves.toEqual([true, true, true]);
+    await expect(Promise.all(results)).resolves.toEqual(['taken', 'taken', 'taken']);
     expect(received).toEqual([1, 2, 3]);
     expect(sender.busy).toBe(false);
   });
 
-  it('reports a refusal, and the receiver closes its duplicate of the refused handle', async () => {
+  it("closes the sender's copy once the peer took the handle, and reclaims nothing", async () => {
     const [a, b] = pair();
-    const sender = new Channel<Msg, Msg>(asEndpoint(a), () => true, { ackTimeout: 1000 });
-    new Channel<Msg, Msg>(asEndpoint(b), () => false, { ackTimeout: 1000 });
-    const h = handle(7);
-    await expect(sender.sendHandle({ t: 'conn', id: 7 }, h)).resolves.toBe(false);
-    expect(h.close).toHaveBeenCalledOnce(); // the fake passes the same object; a real peer closes its own copy
+    const { ch: sender, reclaimed } = channel(a, () => true);
+    channel(b, () => true);
+    const h = handle(4);
+    await expect(sender.sendHandle({ t: 'conn', id: 4 }, h)).resolves.toBe('taken');
+    expect(h.close).toHaveBeenCalledOnce();
+    expect(reclaimed).toEqual([]);
   });
 
-  it('fails a handle that is not acknowledged in time with RC_ERR_IPC_TIMEOUT, then refuses to send more', async () => {
+  it('gives a refused handle back to its sender, and the receiver closes its duplicate', async () => {
+    const [a, b] = pair();
+    const { ch: sender, reclaimed } = channel(a, () => true);
+    channel(b, () => false);
+    const h = handle(7);
+    await expect(sender.sendHandle({ t: 'conn', id: 7 }, h)).resolves.toBe('refused');
+    expect(reclaimed).toEqual([{ id: 7, outcome: 'refused' }]);
+    // The fake passes the same object: this close is the receiver's, of its own duplicate; the sender's copy is reclaimed, not closed.
+    expect(h.close).toHaveBeenCalledOnce();
+  });
+
+  it('reclaims a handle that is not acknowledged in time as a timeout, then everything else as closed', async () => {
     const [a] = pair();
-    const sender = new Channel<Msg, Msg>(asEndpoint(a), () => true, { ackTimeout: 20 });
+    const { ch: sender, reclaimed } = channel(a, () => true, 20);
     const first = sender.sendHandle({ t: 'conn', id: 1 }, handle(1));
     const second = sender.sendHandle({ t: 'conn', id: 2 }, handle(2));
-    await expect(first).rejects.toMatchObject({ code: 'RC_ERR_IPC_TIMEOUT' });
-    await expect(second).rejects.toMatchObject({ code: 'RC_ERR_IPC_CLOSED' });
+    await expect(first).resolves.toBe('timeout');
+    await expect(second).resolves.toBe('closed');
+    expect(reclaimed).toEqual([
+      { id: 1, outcome: 'timeout' },
+      { id: 2, outcome: 'closed' },
+    ]);
     expect(sender.connected).toBe(false);
   });
 
-  it('fails everything pending when the peer disconnects', async () => {
+  it('reclaims everything pending when the peer disconnects, and whatever is sent after', async () => {
     const [a, b] = pair();
     b.connected = false; // the peer never answers
-    const sender = new Channel<Msg, Msg>(asEndpoint(a), () => true, { ackTimeout: 1000 });
+    const { ch: sender, reclaimed } = channel(a, () => true);
     const pending = [sender.sendHandle({ t: 'conn', id: 1 }, handle(1)), sender.sendHandle({ t: 'conn', id: 2 }, handle(2))];
     a.disconnect();
-    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'RC_ERR_IPC_CLOSED' });
-    await expect(sender.sendHandle({ t: 'conn', id: 3 }, handle(3))).rejects.toMatchObject({ code: 'RC_ERR_IPC_CLOSED' });
+    await expect(Promise.all(pending)).resolves.toEqual(['closed', 'closed']);
+    await expect(sender.sendHandle({ t: 'conn', id: 3 }, handle(3))).resolves.toBe('closed');
+    expect(reclaimed.map((r) => r.id)).toEqual([1, 2, 3]);
   });
 
   it("ignores an app's own messages on the same channel", async () => {
     const [a, b] = pair();
     const seen: Msg[] = [];
-    new Channel<Msg, Msg>(asEndpoint(b), (m) => void seen.push(m), { ackTimeout: 1000 });
+    channel(b, (m) => void seen.push(m));
     a.send({ t: 'hello' }, undefined, undefined, () => {});
     a.send(wrap({ t: 'hello' }), undefined, undefined, () => {});
     await new Promise((r) => setImmediate(r));
