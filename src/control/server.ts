@@ -10,6 +10,7 @@ import {
   type ControlResults,
 } from '../shared/control-protocol.js';
 import { RocketError } from '../shared/errors.js';
+import { assertNever } from '../shared/protocol.js';
 import type { Logger } from '../shared/logger.js';
 import { LineReader } from './line-reader.js';
 import { probeSocket } from './probe.js';
@@ -196,6 +197,9 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
       case 'logs':
         streamLogs(socket, request.lines, request.follow, handlers.logs, followers);
         return;
+      default:
+        // A command added to the schema without a case here fails to compile; were one to slip through, its client still gets a reply.
+        assertNever(request);
     }
   } catch (error) {
     const e = error instanceof RocketError ? error : new RocketError('RC_ERR_CONTROL_REFUSED', String(error));
