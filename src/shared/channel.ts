@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { RocketError } from './errors.js';
 import { closeHandle, type NativeHandle } from './handles.js';
 import { isEnvelope, wrap, type Ack } from './protocol.js';
 
@@ -183,9 +182,12 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     try {
       this.#reclaim(message, handle, outcome);
     } catch (error) {
-      // An owner that cannot take its handle back must not leak the fd.
+      // A reclaim that throws is a bug of ours: the fd must not leak, the channel must keep
+      // pumping, and the bug must be loud, so it is rethrown outside the channel's own work.
       closeHandle(handle);
-      throw new RocketError('RC_ERR_IPC_CLOSED', `reclaiming ${message.t} (${reason}) failed: ${(error as Error).message}`);
+      process.nextTick(() => {
+        throw new Error(`reclaiming ${message.t} (${reason}) failed`, { cause: error });
+      });
     }
   }
 }
