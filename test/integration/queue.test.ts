@@ -18,8 +18,9 @@ describe('the bounded queue', () => {
       const holder = await RawClient.connect(cluster.port);
       clients.push(holder);
       await holder.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nConnection: close\r\n\r\n');
-      // At least 1, not exactly: the master may count it twice (see the regression test below).
-      await expect.poll(async () => (await cluster.status()).workers[0]?.connections, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(1);
+      // Once the master has counted the handoff, its count of the worker's connections is exact (see the regression test below).
+      await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
+      expect((await cluster.status()).workers[0]?.connections).toBe(1);
 
       // The second connection waits in the queue, its request already sent.
       const queued = await RawClient.connect(cluster.port);
@@ -85,18 +86,24 @@ describe('the bounded queue', () => {
       expect((JSON.parse(again!.body) as Echo).url).toBe('/again');
       const status = await cluster.status();
       expect(status.queue.rejected).toBe(0);
+      expect(status.connections.wakes).toBe(1); // `first`, once
+      // `first` parked, then `second`; `first` may park again once idle after /again, hence not exactly 2.
       expect(status.connections.parks).toBeGreaterThanOrEqual(2);
     } finally {
       for (const c of clients) c.close();
     }
   });
 
-  // Regression: when a worker acknowledges a handle, the master adds 1 to its
-  // connection count in a promise continuation (master.ts #dispatch). The
-  // worker posts its own count right after the ack; when both arrive in one IPC
-  // read, Node emits both messages (nextTicks) before the continuation runs, so
-  // the +1 lands on top of the true count and stays until the worker's next
-  // report. Seen most on the first connection after start; intermittent.
+  // Regression (fixed in a53af63): when a worker acknowledged a handle, the
+  // master added 1 to its connection count in a promise continuation. The
+  // worker posted its own count right after the ack; when both arrived in one
+  // IPC read, Node emitted both messages (nextTicks) before the continuation
+  // ran, so the +1 landed on top of the true count and stayed until the
+  // worker's next report (its heartbeat, up to 0.5 s later). Now the master
+  // counts what it sent against what the worker says it received. The worker
+  // looked full meanwhile, so the next connection waited for that report: the
+  // counts are read once, right after each handoff, never polled, as a poll
+  // would wait out the phantom connection.
   it('a worker under its --worker-connections cap takes the next connection, and /status counts each connection once', async () => {
     const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '0']);
     const clients: RawClient[] = [];
@@ -106,6 +113,7 @@ describe('the bounded queue', () => {
       clients.push(held);
       await held.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n');
       await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
+      expect((await cluster.status()).workers[0]?.connections).toBe(1);
 
       // The second slot is free: the next connection must be served now, not after the first ends.
       const next = await RawClient.connect(cluster.port);
@@ -114,7 +122,9 @@ describe('the bounded queue', () => {
       const [res] = await next.responses(1);
       expect(res?.status).toBe(200);
       expect(held.text).toBe('');
-      await expect.poll(async () => (await cluster.status()).workers[0]?.connections, { timeout: 10_000, interval: 25 }).toBe(2);
+      const status = await cluster.status();
+      expect(status.connections.dispatched).toBe(2);
+      expect(status.workers[0]?.connections).toBe(2);
 
       await held.write('done');
       const [done] = await held.responses(1);
