@@ -1,9 +1,7 @@
 import { afterAll } from 'vitest';
-import { cleanupDaemons } from './helpers/cli.js';
-import { cleanupClusters } from './helpers/cluster.js';
+import { runFileCleanups } from './helpers/cleanup.js';
 
-// Every process a test file started is gone before the next file runs.
-afterAll(async () => {
-  await cleanupClusters();
-  await cleanupDaemons();
-});
+// Each helper that starts a process or makes a HOME cleans up when its test
+// ends. Those started outside a test (a cluster a file shares from beforeAll)
+// are cleaned up here, before the next file runs.
+afterAll(runFileCleanups);

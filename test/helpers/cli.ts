@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { vi } from 'vitest';
 import type { StatusResult } from '../../src/shared/control-protocol.js';
+import { onCleanup } from './cleanup.js';
 import { alive, homeEnv, newHome } from './cluster.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/rocket-cluster');
+import { BIN, ROOT } from './paths.js';
 
 export interface CliResult {
   readonly code: number;
@@ -14,10 +12,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `rocket-cluster ...args` to its end with HOME and XDG_RUNTIME_DIR set to `home`. */
+/**
+ * Runs `rocket-cluster ...args` to its end with HOME and XDG_RUNTIME_DIR set
+ * to `home`. A command still running when the test ends is killed.
+ */
 export function runCli(home: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { env: { ...process.env, ...homeEnv(home), ...options.env }, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 30_000 },
@@ -26,6 +27,12 @@ export function runCli(home: string, args: readonly string[], options: { env?: N
         resolve({ code, stdout, stderr });
       },
     );
+    const exited = once(child, 'exit');
+    onCleanup(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    });
   });
 }
 
@@ -39,19 +46,24 @@ export interface Daemon {
   status(): Promise<StatusResult>;
 }
 
-const daemons = new Set<Daemon>();
-
-/** Starts a daemon on 127.0.0.1:0 in a fresh HOME (or the given one); rejects with its output if start fails. */
+/**
+ * Starts a daemon on 127.0.0.1:0 in a fresh HOME (or the given one); rejects
+ * with its output if start fails. When the test ends the daemon is killed
+ * (SIGKILL; its workers and monitor exit when its IPC channel closes) and
+ * waited for.
+ */
 export async function startDaemon(app: string, args: readonly string[] = [], home = newHome()): Promise<Daemon> {
   const start = await runCli(home, ['start', app, '--daemon', '--listen', '127.0.0.1:0', ...args]);
   if (start.code !== 0) throw new Error(`start --daemon exited ${start.code}: ${start.stderr}${start.stdout}`);
   const match = /^started (\S+) \(pid (\d+)\)/m.exec(start.stdout);
   if (!match) throw new Error(`unexpected start output: ${start.stdout}`);
   const name = match[1] as string;
+  const pid = Number(match[2]);
+  onCleanup(() => killDaemon(pid));
   const d: Daemon = {
     home,
     name,
-    pid: Number(match[2]),
+    pid,
     port: 0,
     start,
     async status() {
@@ -60,27 +72,19 @@ export async function startDaemon(app: string, args: readonly string[] = [], hom
       return JSON.parse(r.stdout) as StatusResult;
     },
   };
-  daemons.add(d);
   const listening = (await d.status()).status.listening[0] as string;
   Object.assign(d, { port: Number(listening.split(':').pop()) });
   return d;
 }
 
-/** Kills every daemon a test file started, with its workers and monitor (they exit when the master's IPC closes). */
-export async function cleanupDaemons(): Promise<void> {
-  for (const d of daemons) {
-    if (alive(d.pid)) process.kill(d.pid, 'SIGKILL');
-    await waitUntil(() => !alive(d.pid), 10_000);
-    fs.rmSync(d.home, { recursive: true, force: true });
-  }
-  daemons.clear();
-}
-
-/** Polls `check` (a process's liveness has no event to wait on here) until true or the deadline. */
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function killDaemon(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGKILL');
+  // Not our child: no exit event to wait on, only its pid going away.
+  await vi.waitFor(
+    () => {
+      if (alive(pid)) throw new Error(`daemon ${pid} still running after SIGKILL`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

@@ -4,12 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { StatusReport } from '../../src/shared/status-report.js';
+import { onCleanup } from './cleanup.js';
+import { BIN } from './paths.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/rocket-cluster');
-export const FIXTURES = path.join(ROOT, 'test/fixtures');
+export { FIXTURES, fixture } from './paths.js';
 
 export interface LogLine {
   readonly level: number;
@@ -24,60 +23,80 @@ export interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** A real cluster (master, workers, monitor) started through the CLI on port 0. */
-export interface Cluster {
+/** A `rocket-cluster` process a test started, with everything it wrote. */
+export interface Launched {
   readonly child: ChildProcess;
   readonly pid: number;
-  readonly port: number;
-  /**
-   * This cluster's own HOME and XDG_RUNTIME_DIR (0700), so its control socket
-   * and log files never meet another test's.
-   */
+  /** Its HOME and XDG_RUNTIME_DIR (0700), so its control socket and log files never meet another test's. */
   readonly home: string;
-  readonly adminUrl: string;
+  /** Every JSON line it wrote on stdout, in order (other lines are an app's own output). */
   readonly logs: LogLine[];
-  /** Everything the master wrote to stderr. */
+  /** Everything it wrote to stdout. */
+  readonly stdout: () => string;
+  /** Everything it wrote to stderr. */
   readonly stderr: () => string;
   readonly exited: Promise<Exit>;
-  status(): Promise<StatusReport>;
+  /**
+   * It has exited and what it wrote has been read: its stdout and stderr have
+   * ended, or 5 s have passed since the exit (a child that outlived it may
+   * hold them open). Lines written just before the exit are not all in at 'exit'.
+   */
+  readonly finished: Promise<Exit>;
+  /** The first log line that matches, already written or still to come; rejects if the process exits first. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** Sends a signal and waits for the master to exit. */
+  /** Sends a signal to the process itself (not its group) and waits for its exit. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-const running = new Set<Cluster>();
-
-/** Kills every cluster a test file started and waits until each master is gone; children follow on IPC disconnect. */
-export async function cleanupClusters(): Promise<void> {
-  await Promise.all(
-    [...running].map(async (c) => {
-      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-      await c.exited;
-      fs.rmSync(c.home, { recursive: true, force: true });
-    }),
-  );
-  running.clear();
-}
-
-export function fixture(name: string): string {
-  return path.join(FIXTURES, name);
+export interface LaunchOptions {
+  /** HOME and XDG_RUNTIME_DIR; by default a fresh private one, removed when the test ends. */
+  readonly home?: string;
+  /** Added to the environment, over HOME and XDG_RUNTIME_DIR. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Its own process group, like a shell job, so that a test can signal the group; the cleanup kills the whole group. */
+  readonly detached?: boolean;
 }
 
 /**
- * Starts `rocket-cluster start <app> --listen 127.0.0.1:0 --admin 127.0.0.1:0 ...args`
- * and resolves once the master logs the address it bound. Rejects with the
- * master's output if it exits first.
+ * Runs `rocket-cluster ...args` (a master with `start`, or any other command
+ * that runs until told to stop) and collects its output. Registered for
+ * cleanup as soon as it is spawned: when the test ends (see onCleanup) a
+ * process still running is killed with SIGKILL (its group, if detached; the
+ * children of a master exit when its IPC channel closes) and waited for.
  */
-export async function startCluster(app: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
-  const home = newHome();
-  const child = spawn(process.execPath, [BIN, 'start', app, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], {
+export function launch(args: readonly string[], options: LaunchOptions = {}): Launched {
+  const home = options.home ?? newHome();
+  const child = spawn(process.execPath, [BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    detached: options.detached ?? false,
     env: { ...process.env, ...homeEnv(home), ...options.env },
   });
+  const toExit = ([code, signal]: unknown[]): Exit => ({ code: code as number | null, signal: signal as NodeJS.Signals | null });
+  const exited = once(child, 'exit').then(toExit);
+  const closed = once(child, 'close').catch(() => undefined); // rejects only on a spawn error, which `exited` reports
+  const finished = exited.then(async (exit) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
+    return exit;
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  onCleanup(async () => {
+    if (running()) {
+      if (options.detached) process.kill(-child.pid!, 'SIGKILL');
+      else child.kill('SIGKILL');
+    }
+    await exited;
+  });
+
   const logs: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  let stdout = '';
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   readline.createInterface({ input: child.stdout! }).on('line', (text) => {
     let line: LogLine;
     try {
@@ -93,7 +112,6 @@ export async function startCluster(app: string, args: readonly string[] = [], op
       }
     }
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
 
   const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> => {
     const seen = logs.find(match);
@@ -105,47 +123,74 @@ export async function startCluster(app: string, args: readonly string[] = [], op
         reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}`));
       }, timeoutMs);
       waiters.add(w);
-      void exited.then((e) => {
+      void finished.then((e) => {
         if (!waiters.has(w)) return;
         waiters.delete(w);
         clearTimeout(timer);
-        reject(new Error(`master exited (${e.code ?? e.signal}) before the log line; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`));
+        reject(new Error(`process exited (${e.code ?? e.signal}) before the log line; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`));
       });
     });
   };
 
-  const cluster: Cluster = {
+  return {
     child,
     pid: child.pid!,
-    port: 0,
     home,
-    adminUrl: '',
     logs,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
+    finished,
     waitForLog,
-    async status() {
-      const res = await fetch(`${cluster.adminUrl}/status`);
-      return (await res.json()) as StatusReport;
-    },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (running()) child.kill(signal);
       return exited;
     },
   };
-  running.add(cluster);
-  const admin = await waitForLog((l) => l.role === 'master' && l.msg === 'admin listening');
-  const listening = await waitForLog((l) => l.role === 'master' && l.msg === 'listening');
-  Object.assign(cluster, {
-    adminUrl: admin.address as string,
-    port: Number(String(listening.address).split(':').pop()),
-  });
-  return cluster;
 }
 
-/** A fresh private directory (0700) to serve as HOME and XDG_RUNTIME_DIR. */
+/** A real cluster (master, workers, monitor) that is listening. */
+export interface Cluster extends Launched {
+  /** The port of its first --listen address. */
+  readonly port: number;
+  /** The admin listener's base URL (/status, /metrics, the dashboard). */
+  readonly adminUrl: string;
+  status(): Promise<StatusReport>;
+}
+
+/**
+ * Resolves once a launched `start` has logged its admin address and then the
+ * address it listens on; rejects with its output if it exits first.
+ */
+export async function whenListening(master: Launched): Promise<Cluster> {
+  const admin = await master.waitForLog((l) => l.role === 'master' && l.msg === 'admin listening');
+  const listening = await master.waitForLog((l) => l.role === 'master' && l.msg === 'listening');
+  const adminUrl = String(admin.address);
+  return {
+    ...master,
+    port: Number(String(listening.address).split(':').pop()),
+    adminUrl,
+    async status() {
+      const res = await fetch(`${adminUrl}/status`);
+      return (await res.json()) as StatusReport;
+    },
+  };
+}
+
+/**
+ * Starts `rocket-cluster start <app> --listen 127.0.0.1:0 --admin 127.0.0.1:0 ...args`
+ * (see launch) and resolves once it listens. Rejects with the master's
+ * output if it exits first.
+ */
+export function startCluster(app: string, args: readonly string[] = [], options: LaunchOptions = {}): Promise<Cluster> {
+  return whenListening(launch(['start', app, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], options));
+}
+
+/** A fresh private directory (0700) to serve as HOME and XDG_RUNTIME_DIR, removed when the test ends. */
 export function newHome(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'rc-home-'));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-home-'));
+  onCleanup(() => fs.rmSync(home, { recursive: true, force: true }));
+  return home;
 }
 
 export function homeEnv(home: string): NodeJS.ProcessEnv {

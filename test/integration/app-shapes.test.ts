@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { alive, fixture, startCluster, type Cluster, type Exit, type LogLine } from '../helpers/cluster.js';
+import { alive, fixture, launch, startCluster, type Cluster, type Exit, type LogLine } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/rocket-cluster');
+import { head } from '../helpers/requests.js';
 
 /** What every fixture app puts in its JSON answers: the pid of the process that ran the handler. */
 interface FromPid {
@@ -97,7 +92,7 @@ describe('each app shape is served by the workers', () => {
       // Only the first chunk of a chunked body is sent; the answer must come while the rest is still missing.
       const client = await RawClient.connect(cluster.port);
       onTestFinished(() => client.close());
-      await client.write('POST /first-chunk HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      await client.write(`${head('POST', '/first-chunk', ['Transfer-Encoding: chunked'])}5\r\nhello\r\n`);
       const [early] = await client.responses(1);
       expect(early?.status).toBe(202);
       const answer = JSON.parse(early?.body ?? '{}') as FromPid;
@@ -142,43 +137,19 @@ interface Outcome {
 }
 
 /**
- * Runs `rocket-cluster start <app>` as the harness does, for starts that must
- * fail: resolves with the exit and the output once the master has exited.
- * A master still running after `deadlineMs` is killed and the test fails.
+ * Runs `rocket-cluster start <app>` for starts that must fail: resolves with
+ * the exit and every line written once the master has exited. A master still
+ * running after `deadlineMs` fails the test (and is killed when it ends).
  */
 async function runFailingStart(app: string, args: readonly string[], deadlineMs = 10_000): Promise<Outcome> {
-  const child = spawn(process.execPath, [BIN, 'start', app, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-  const closed = once(child, 'close');
-  onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const master = launch(['start', app, '--listen', '127.0.0.1:0', ...args]);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
-  const exit = await Promise.race([exited, deadline]);
+  const exit = await Promise.race([master.exited, deadline]);
   clearTimeout(timer);
-  if (exit === 'deadline') {
-    child.kill('SIGKILL');
-    await exited;
-    throw new Error(`master (pid ${child.pid}) still running ${deadlineMs} ms after a failed start; its output:\n${stdout}${stderr}`);
-  }
-  // Every line written before the exit: 'close' follows once stdout and stderr have ended too
-  // (bounded, as a child that outlived the master would hold the pipes open).
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-  const logs: LogLine[] = [];
-  for (const text of stdout.split('\n')) {
-    try {
-      logs.push(JSON.parse(text) as LogLine);
-    } catch {
-      // not a log line
-    }
-  }
-  return { exit, logs, stderr };
+  if (exit === 'deadline') throw new Error(`master (pid ${master.pid}) still running ${deadlineMs} ms after a failed start; its output:\n${master.stdout()}${master.stderr()}`);
+  await master.finished; // every line written before the exit
+  return { exit, logs: master.logs, stderr: master.stderr() };
 }
 
 describe('an app that cannot be served is a clear error, and the master exits non-zero', () => {

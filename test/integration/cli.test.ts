@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { runCli, startDaemon } from '../helpers/cli.js';
 import type { StatusResult } from '../../src/shared/control-protocol.js';
-import { alive, fixture, newHome } from '../helpers/cluster.js';
+import { alive, fixture, launch, newHome } from '../helpers/cluster.js';
 
 const ECHO = fixture('echo.mjs');
 
@@ -119,7 +116,6 @@ describe('stop, reload, scale', () => {
     const started = await start;
     expect(started.code, started.stdout + started.stderr).toBe(0);
     await expect.poll(() => pids.filter(alive), { timeout: 5000 }).toEqual([]);
-    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('stop all stops every cluster; with several running, a command without a name is a usage error', async () => {
@@ -163,7 +159,6 @@ describe('a config file with several apps', () => {
       await expect.poll(() => pids.filter(([, pid]) => alive(pid)), { timeout: 5000 }).toEqual([]);
     } finally {
       for (const [, pid] of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-      fs.rmSync(home, { recursive: true, force: true });
     }
   });
 });
@@ -183,39 +178,15 @@ describe('logs and monit', () => {
     expect(three.stdout.trim().split('\n')).toHaveLength(3);
 
     // --lines 1: the cluster subscribes the follower as it sends the tail, so its first line proves the subscription.
-    const follower = spawn(process.execPath, ['bin/rocket-cluster', 'logs', d.name, '--lines', '1', '--follow'], {
-      env: { ...process.env, HOME: d.home, XDG_RUNTIME_DIR: d.home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(follower, 'exit') as Promise<[number | null]>;
-    const lines: { path?: string; msg: string }[] = [];
-    const checks = new Set<() => void>();
-    readline.createInterface({ input: follower.stdout }).on('line', (line) => {
-      lines.push(JSON.parse(line) as { path?: string; msg: string });
-      for (const check of checks) check();
-    });
-    const until = (match: () => boolean) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (!match()) return;
-          checks.delete(check);
-          resolve();
-        };
-        checks.add(check);
-        check();
-      });
-    try {
-      await until(() => lines.length > 0);
-      await get(d.port, '/followed');
-      await until(() => lines.some((l) => l.path === '/followed'));
-      // Stopping the cluster ends the follow (exit 0), and the master does not wait for the follower.
-      expect((await runCli(d.home, ['stop', d.name])).code).toBe(0);
-      expect((await exited)[0]).toBe(0);
-      expect(lines.some((l) => l.msg === 'stopping')).toBe(true);
-      await expect.poll(() => alive(d.pid), { timeout: 5000 }).toBe(false);
-    } finally {
-      follower.kill('SIGKILL');
-    }
+    const follower = launch(['logs', d.name, '--lines', '1', '--follow'], { home: d.home });
+    await follower.waitForLog(() => true);
+    await get(d.port, '/followed');
+    await follower.waitForLog((l) => l.path === '/followed');
+    // Stopping the cluster ends the follow (exit 0), and the master does not wait for the follower.
+    expect((await runCli(d.home, ['stop', d.name])).code).toBe(0);
+    expect((await follower.finished).code).toBe(0);
+    expect(follower.logs.some((l) => l.msg === 'stopping')).toBe(true);
+    await expect.poll(() => alive(d.pid), { timeout: 5000 }).toBe(false);
   });
 
   it('monit draws the pool, queue, parked sockets and req/s per worker', async () => {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { fixture, newHome, startCluster } from '../helpers/cluster.js';
 
@@ -88,6 +88,7 @@ describe('the control socket', () => {
     const sock = path.join(dir, 'stale.sock');
     // A process that binds the socket and dies by SIGKILL leaves the file behind.
     const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    onTestFinished(() => void holder.kill('SIGKILL'));
     await once(holder.stdout!, 'data');
     holder.kill('SIGKILL');
     await once(holder, 'exit');
@@ -99,10 +100,9 @@ describe('the control socket', () => {
     expect(reload.code).toBe(1);
     expect(reload.stderr).toContain('no cluster is running');
     expect((await runCli(home, ['stop', '../../etc/x'])).code).toBe(2); // a name is never a path
-    const cluster = await startCluster(ECHO, ['--name', 'stale'], { env: { HOME: home, XDG_RUNTIME_DIR: home } });
+    const cluster = await startCluster(ECHO, ['--name', 'stale'], { home });
     expect((await runCli(home, ['status', 'stale'])).code).toBe(0);
     await cluster.stop();
-    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('refuses a runtime directory open to others, a symlinked one, and a non-socket at the socket path', async () => {
@@ -130,8 +130,6 @@ describe('the control socket', () => {
     expect(r3.code).toBe(1);
     expect(r3.stdout + r3.stderr).toMatch(/RC_ERR_CONTROL_DIR.*not a socket/);
     expect(fs.readFileSync(path.join(squatted, 'rocket-cluster', 'unsafe.sock'), 'utf8')).toBe('not a socket');
-
-    for (const home of [open, linked, squatted]) fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('without a usable HOME (a container), a foreground cluster serves without a control socket; a daemon refuses to start', async () => {
@@ -147,6 +145,5 @@ describe('the control socket', () => {
     const daemon = await runCli(logDir, ['start', ECHO, '--daemon', '--listen', '127.0.0.1:0', '--log-dir', logDir], { env: noHome });
     expect(daemon.code).toBe(1);
     expect(daemon.stderr).toMatch(/cannot create \/nonexistent\/rc-home\/\.rocket-cluster/);
-    fs.rmSync(logDir, { recursive: true, force: true });
   });
 });

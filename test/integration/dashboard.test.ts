@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
 import { keepAliveLoad } from '../helpers/load.js';
+import { ROOT } from '../helpers/paths.js';
 
 // Debian's chromium; .ci/run installs it. Missing on a developer's machine the
 // test is skipped, but never in CI.
@@ -15,7 +15,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
  * The README's picture. Rewritten only when missing or asked for
  * (UPDATE_DASHBOARD_PNG=1), so that running the tests leaves the tree clean.
  */
-const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/dashboard.png');
+const SCREENSHOT = path.join(ROOT, 'docs/dashboard.png');
 /** Idle keep-alive connections opened so that the parked-sockets chart has something to show. */
 const IDLE_CONNECTIONS = 12;
 
@@ -41,14 +41,10 @@ async function idleConnections(port: number, n: number): Promise<http.Agent> {
 }
 
 describe.skipIf(!fs.existsSync(CHROMIUM) && !process.env.CI)('the live dashboard in headless Chromium', () => {
-  let browser: Browser | undefined;
-  afterAll(async () => {
-    await browser?.close();
-  });
-
   it('shows the real workers, and its numbers and charts move under load', { timeout: 90_000 }, async () => {
     const cluster = await startCluster(fixture('status-app.mjs'), ['--workers', '2', '--no-access-log', '--park-after', '300', '--keep-alive-timeout', '120000']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    onTestFinished(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { parseResponses, RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 import type { StatusReport } from '../../src/shared/status-report.js';
 
 interface Answer {
@@ -9,29 +10,22 @@ interface Answer {
   url: string;
 }
 
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
-
 /**
  * Two workers, so "served by the same pid" says something. Parking is off: a
  * keep-alive connection stays in its worker, and a different pid on it could
  * only mean the worker died and the connection went elsewhere.
  */
-let cluster: Cluster;
-let pidsAtStart: number[];
-beforeAll(async () => {
-  cluster = await startCluster(fixture('limits-app.mjs'), ['--workers', '2', '--park-after', '0']);
-  pidsAtStart = workerPids(await cluster.status());
-});
-afterAll(async () => {
-  await cluster.stop();
-});
+async function startTwoWorkers(): Promise<{ cluster: Cluster; pidsAtStart: number[] }> {
+  const cluster = await startCluster(fixture('limits-app.mjs'), ['--workers', '2', '--park-after', '0']);
+  return { cluster, pidsAtStart: workerPids(await cluster.status()) };
+}
 
 function workerPids(status: StatusReport): number[] {
   return status.workers.map((w) => w.pid ?? -1).sort((a, b) => a - b);
 }
 
 /** The pool is exactly as it started: same workers, all ready, nothing restarted. */
-async function expectPoolUnchanged(): Promise<void> {
+async function expectPoolUnchanged(cluster: Cluster, pidsAtStart: readonly number[]): Promise<void> {
   const status = await cluster.status();
   expect(workerPids(status)).toEqual(pidsAtStart);
   expect(status.workers.map((w) => w.state)).toEqual(['ready', 'ready']);
@@ -43,6 +37,7 @@ describe('a request handler that fails answers 500 and the worker keeps serving'
     ['throws synchronously', '/throw'],
     ['returns a rejected promise', '/reject'],
   ])('handler %s: 500, then the next request on the same keep-alive connection is served by the same worker', async (_what, path) => {
+    const { cluster, pidsAtStart } = await startTwoWorkers();
     const client = await RawClient.connect(cluster.port);
     try {
       await client.write(get('/first'));
@@ -64,10 +59,11 @@ describe('a request handler that fails answers 500 and the worker keeps serving'
     } finally {
       client.close();
     }
-    await expectPoolUnchanged();
+    await expectPoolUnchanged(cluster, pidsAtStart);
   });
 
   it('handler throws after the headers were sent: that connection is closed, the worker keeps serving', async () => {
+    const { cluster, pidsAtStart } = await startTwoWorkers();
     const client = await RawClient.connect(cluster.port);
     try {
       await client.write(get('/throw-late'));
@@ -89,6 +85,6 @@ describe('a request handler that fails answers 500 and the worker keeps serving'
     } finally {
       after.close();
     }
-    await expectPoolUnchanged();
+    await expectPoolUnchanged(cluster, pidsAtStart);
   });
 });

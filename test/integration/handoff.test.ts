@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 
 describe('a connection on its way to a worker is never lost', () => {
   it('is re-queued and served by the replacement when its worker dies before acknowledging it', async () => {
@@ -10,7 +11,7 @@ describe('a connection on its way to a worker is never lost', () => {
     // A stopped worker cannot acknowledge: the handle stays in flight, still owned by the master.
     process.kill(stoppedPid, 'SIGSTOP');
     const client = await RawClient.connect(cluster.port);
-    await client.write('GET /after-crash HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(get('/after-crash'));
     await expect.poll(async () => (await cluster.status()).connections.accepted, { timeout: 10_000 }).toBe(1);
     expect((await cluster.status()).connections.dispatched).toBe(0);
     process.kill(stoppedPid, 'SIGKILL');

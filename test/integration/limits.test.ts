@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get, head } from '../helpers/requests.js';
 
 const HEADERS_TIMEOUT = 500;
 const MAX_HEADER_SIZE = 2048;
@@ -11,31 +12,25 @@ interface Answer {
   url: string;
 }
 
-const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
-
 /**
  * One worker, so the fixture's call counter sees every request that reached the
  * app. Parking is off: a half-sent request must stay where it is.
  */
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await startCluster(fixture('limits-app.mjs'), [
+function startLimited(): Promise<Cluster> {
+  return startCluster(fixture('limits-app.mjs'), [
     '--workers', '1',
     '--park-after', '0',
     '--headers-timeout', String(HEADERS_TIMEOUT),
     '--timeout-check-interval', '100',
     '--max-header-size', String(MAX_HEADER_SIZE),
   ]);
-});
-afterAll(async () => {
-  await cluster.stop();
-});
+}
 
 /** A good request on a fresh connection: returns what the app saw (it counts itself). */
-async function probe(path = '/probe', extra = ''): Promise<Answer> {
+async function probe(cluster: Cluster, path = '/probe', ...headers: string[]): Promise<Answer> {
   const client = await RawClient.connect(cluster.port);
   try {
-    await client.write(get(path, extra));
+    await client.write(get(path, ...headers));
     const [res] = await client.responses(1);
     expect(res?.status).toBe(200);
     return JSON.parse(res!.body) as Answer;
@@ -45,7 +40,7 @@ async function probe(path = '/probe', extra = ''): Promise<Answer> {
 }
 
 /** Total requests the workers report as having reached the app's handler. */
-async function served(): Promise<number> {
+async function served(cluster: Cluster): Promise<number> {
   return (await cluster.status()).workers.reduce((sum, w) => sum + w.served, 0);
 }
 
@@ -55,8 +50,9 @@ async function served(): Promise<number> {
  * app's counter exactly one higher than the request before, and the served
  * count in /status agrees. That good request also shows the server still serves.
  */
-async function rejected(bytes: string, status: number): Promise<void> {
-  const before = await probe('/before');
+async function rejected(bytes: string, status: number): Promise<Cluster> {
+  const cluster = await startLimited();
+  const before = await probe(cluster, '/before');
   const client = await RawClient.connect(cluster.port);
   try {
     await client.write(bytes);
@@ -66,23 +62,25 @@ async function rejected(bytes: string, status: number): Promise<void> {
   } finally {
     client.close();
   }
-  const after = await probe('/after');
+  const after = await probe(cluster, '/after');
   expect(after.pid).toBe(before.pid);
   expect(after.calls).toBe(before.calls + 1);
-  await expect.poll(served, { timeout: 5_000, interval: 25 }).toBe(after.calls);
+  await expect.poll(() => served(cluster), { timeout: 5_000, interval: 25 }).toBe(after.calls);
+  return cluster;
 }
 
 describe('request limits hold in a worker whose server never binds', () => {
   it('answers 408 to a slowloris client that never finishes its headers, and closes the connection', async () => {
-    const before = await probe('/before');
+    const cluster = await startLimited();
+    const before = await probe(cluster, '/before');
     const client = await RawClient.connect(cluster.port);
-    const head = Buffer.from(`GET /slowloris HTTP/1.1\r\nHost: t\r\n${'X-Drip: 0123456789\r\n'.repeat(50)}`);
+    const partial = Buffer.from(head('GET', '/slowloris', Array<string>(50).fill('X-Drip: 0123456789')).slice(0, -2));
     let at = 0;
     // The client under test is slow by design: a few bytes every 50 ms, never the
     // blank line that ends the head (and staying under --max-header-size).
     const drip = setInterval(() => {
-      if (client.closed || at >= head.length) return;
-      client.socket.write(head.subarray(at, at + 3));
+      if (client.closed || at >= partial.length) return;
+      client.socket.write(partial.subarray(at, at + 3));
       at += 3;
     }, 50);
     try {
@@ -92,30 +90,30 @@ describe('request limits hold in a worker whose server never binds', () => {
       client.close();
     }
     expect(client.text).toMatch(/^HTTP\/1\.1 408 /);
-    const after = await probe('/after');
+    const after = await probe(cluster, '/after');
     expect(after.calls).toBe(before.calls + 1);
-    await expect.poll(served, { timeout: 5_000, interval: 25 }).toBe(after.calls);
+    await expect.poll(() => served(cluster), { timeout: 5_000, interval: 25 }).toBe(after.calls);
   });
 
   it('answers 431 to a request head larger than --max-header-size, and still serves one just under it', async () => {
-    await rejected(get('/big', `X-Big: ${'a'.repeat(MAX_HEADER_SIZE + 100)}\r\n`), 431);
+    const cluster = await rejected(get('/big', `X-Big: ${'a'.repeat(MAX_HEADER_SIZE + 100)}`), 431);
     // Node's own default limit is 16 KB: passing this one and failing the one above shows the flag is applied.
-    const ok = await probe('/fits', `X-Fits: ${'a'.repeat(MAX_HEADER_SIZE - 200)}\r\n`);
+    const ok = await probe(cluster, '/fits', `X-Fits: ${'a'.repeat(MAX_HEADER_SIZE - 200)}`);
     expect(ok.url).toBe('/fits');
   });
 
   it('answers 400 to Content-Length together with Transfer-Encoding: chunked', async () => {
-    await rejected('POST /smuggle HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
+    await rejected(`${head('POST', '/smuggle', ['Content-Length: 5', 'Transfer-Encoding: chunked'])}0\r\n\r\n`, 400);
   });
 
   it('answers 400 to two Content-Length headers, even with equal values', async () => {
-    await rejected('POST /twice HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello', 400);
+    await rejected(`${head('POST', '/twice', ['Content-Length: 5', 'Content-Length: 5'])}hello`, 400);
   });
 
   it.each([
     ['a space', ' '],
     ['a tab', '\t'],
   ])('answers 400 to an obs-fold header continued with %s', async (_name, fold) => {
-    await rejected(`GET /fold HTTP/1.1\r\nHost: t\r\nX-Folded: first\r\n${fold}second\r\n\r\n`, 400);
+    await rejected(get('/fold', 'X-Folded: first', `${fold}second`), 400);
   });
 });

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, startCluster } from '../helpers/cluster.js';
+import { fixture, launch, startCluster } from '../helpers/cluster.js';
+import { get } from '../helpers/requests.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocket-listen-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -13,7 +13,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 async function getOver(connect: () => net.Socket): Promise<string> {
   const socket = connect();
   await once(socket, 'connect');
-  socket.end('GET /over HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+  socket.end(get('/over', 'Connection: close'));
   let data = '';
   socket.setEncoding('latin1').on('data', (d: string) => (data += d));
   await once(socket, 'close');
@@ -47,13 +47,9 @@ describe('listening', () => {
     free.close();
     await once(free, 'close');
     try {
-      const child = spawn(process.execPath, ['bin/rocket-cluster', 'start', fixture('echo.mjs'), '--listen', `127.0.0.1:${freePort}`, '--listen', `127.0.0.1:${takenPort}`], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(1);
+      const master = launch(['start', fixture('echo.mjs'), '--listen', `127.0.0.1:${freePort}`, '--listen', `127.0.0.1:${takenPort}`]);
+      expect((await master.finished).code).toBe(1);
+      const out = master.stdout();
       expect(out).toContain('RC_ERR_LISTEN_BIND');
       expect(out).toContain(`127.0.0.1:${takenPort}`);
       expect(out).not.toContain('"msg":"listening"');
@@ -67,11 +63,8 @@ describe('listening', () => {
   });
 
   it('rejects a malformed address with a usage error (exit 2) naming it', async () => {
-    const child = spawn(process.execPath, ['bin/rocket-cluster', 'start', fixture('echo.mjs'), '--listen', 'localhost'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(2);
-    expect(err).toContain('--listen "localhost"');
+    const master = launch(['start', fixture('echo.mjs'), '--listen', 'localhost']);
+    expect((await master.finished).code).toBe(2);
+    expect(master.stderr()).toContain('--listen "localhost"');
   });
 });

@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/shared/status-report.js';
-import { alive, fixture, homeEnv, newHome, startCluster, type LogLine } from '../helpers/cluster.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { alive, fixture, launch, newHome, startCluster, type Exit, type LogLine } from '../helpers/cluster.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/rocket-cluster');
 const NAME = 'logs-test';
 const APP = fixture('console-app.mjs');
 
@@ -140,23 +137,8 @@ interface FileCluster {
   stderr(): string;
   get(p: string): Promise<string>;
   status(): Promise<StatusReport>;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(): Promise<Exit>;
 }
-
-const fileClusters: { child: ChildProcess; home: string }[] = [];
-
-afterAll(async () => {
-  await Promise.all(
-    fileClusters.map(async ({ child, home }) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        process.kill(-child.pid!, 'SIGKILL'); // its own process group: the master and its children
-        await exited;
-      }
-      fs.rmSync(home, { recursive: true, force: true });
-    }),
-  );
-});
 
 /**
  * A cluster writing to files, so nothing on its stdout: it listens and serves
@@ -169,17 +151,12 @@ async function startFileCluster(args: readonly string[], prepare?: (logDir: stri
   const logDir = path.join(home, 'logs');
   const [appSocket, adminSocket] = [path.join(home, 'app.sock'), path.join(home, 'admin.sock')];
   prepare?.(logDir);
-  const child = spawn(
-    process.execPath,
-    [BIN, 'start', APP, '--name', NAME, '--workers', '1', '--listen', `unix:${appSocket}`, '--admin', `unix:${adminSocket}`, '--log-dir', logDir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...homeEnv(home) } },
+  const master = launch(
+    ['start', APP, '--name', NAME, '--workers', '1', '--listen', `unix:${appSocket}`, '--admin', `unix:${adminSocket}`, '--log-dir', logDir, ...args],
+    { home, detached: true },
   );
-  fileClusters.push({ child, home });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdout!.resume();
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  onCleanup(() => agent.destroy()); // before the master is killed: idle keep-alive sockets first
   const request = (socketPath: string, p: string) =>
     new Promise<string>((resolve, reject) => {
       http
@@ -191,19 +168,18 @@ async function startFileCluster(args: readonly string[], prepare?: (logDir: stri
         .on('error', reject);
     });
   const cluster: FileCluster = {
-    pid: child.pid!,
+    pid: master.pid,
     dir: path.join(logDir, NAME),
-    stderr: () => stderr,
+    stderr: master.stderr,
     get: (p) => request(appSocket, p),
     status: async () => JSON.parse(await request(adminSocket, '/status')) as StatusReport,
     async stop() {
       agent.destroy();
-      child.kill('SIGTERM');
-      return exited;
+      return master.stop('SIGTERM');
     },
   };
   await expect
-    .poll(() => (child.exitCode === null ? cluster.status().then((s) => s.state, () => null) : `exited: ${stderr}`), { timeout: 15_000 })
+    .poll(() => (master.child.exitCode === null ? cluster.status().then((s) => s.state, () => null) : `exited: ${master.stderr()}`), { timeout: 15_000 })
     .toBe('running');
   return cluster;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { parsePrometheus } from '../helpers/prometheus.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 
 const app = fixture('status-app.mjs');
 
@@ -90,10 +91,10 @@ describe('GET /metrics on the admin listener', () => {
   it('counts parked and woken handoffs and shows the parked socket', async () => {
     const cluster = await startCluster(app, ['--workers', '1', '--park-after', '150', '--no-access-log']);
     const client = await RawClient.connect(cluster.port);
-    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(get('/'));
     await client.responses(1);
     await expect.poll(async () => (await scrape(cluster)).samples.get('rocket_cluster_parked_sockets'), { timeout: 10_000 }).toBe(1);
-    await client.write('GET /404 HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(get('/404'));
     expect((await client.responses(2))[1]?.status).toBe(404);
     const { samples } = await scrape(cluster);
     expect(samples.get('rocket_cluster_handoffs_total{kind="parked"}')).toBe(1);

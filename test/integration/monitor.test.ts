@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+import { get } from '../helpers/requests.js';
 
 describe('the monitor', () => {
   it('closes a parked connection once its keep-alive time is up, and forgets it', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { fixture, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get, post } from '../helpers/requests.js';
 
 /**
  * Property: whatever way a sequence of requests is cut into pieces, and however
@@ -40,24 +41,15 @@ const scenario = fc.record({
 });
 
 function encode(r: Req): Buffer {
-  if (r.body === null) return Buffer.from(`GET ${r.path} HTTP/1.1\r\nHost: t\r\n\r\n`);
-  return Buffer.concat([Buffer.from(`POST ${r.path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${r.body.length}\r\n\r\n`), r.body]);
+  return r.body === null ? Buffer.from(get(r.path)) : post(r.path, r.body);
 }
 
 const pause = (ms: number) => (ms === 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms)));
 
 describe('byte-exact handoff under random splits and pauses', () => {
-  let cluster: Cluster;
-
-  beforeAll(async () => {
-    cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER), '--no-access-log']);
-  });
-
-  afterAll(async () => {
-    await cluster.stop();
-  });
-
   it(`every response is in order and matches its request (${RUNS} cases)`, { timeout: 600_000 }, async () => {
+    // One cluster for every case: the cases share it as real clients would.
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER), '--no-access-log']);
     await fc.assert(
       fc.asyncProperty(scenario, async ({ requests, cuts, pauses }) => {
         const encoded = requests.map(encode);

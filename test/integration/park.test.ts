@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get, post } from '../helpers/requests.js';
 
 const PARK_AFTER = 150;
 
@@ -19,8 +20,6 @@ async function parked(cluster: Cluster, n: number): Promise<void> {
   await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(1);
 }
 
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
-
 describe('an idle keep-alive connection moves to the monitor and back without losing a byte', () => {
   it('parks after park-after ms, and a request split into pieces across the park is served whole', async () => {
     const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
@@ -29,9 +28,10 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     await client.responses(1);
     await parked(cluster, 1);
     // The first piece wakes the socket in the monitor; the rest arrives while it travels back.
-    await client.write('GET /sec');
-    await client.write('ond HTTP/1.1\r\nHo');
-    await client.write('st: t\r\n\r\n');
+    const second = get('/second');
+    await client.write(second.slice(0, 8)); // GET /sec
+    await client.write(second.slice(8, 24)); // ...up to the middle of the Host header
+    await client.write(second.slice(24));
     const responses = await client.responses(2);
     expect(responses.map((r) => (JSON.parse(r.body) as Echo).url)).toEqual(['/first', '/second']);
     const status = await cluster.status();
@@ -59,7 +59,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     await parked(cluster, 1);
     const body = Buffer.alloc(3 * 1024 * 1024 + 17);
     for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 9)) & 0xff;
-    await client.write(Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+    await client.write(post('/upload', body));
     const [, upload] = await client.responses(2, 20_000);
     const echo = JSON.parse(upload!.body) as Echo;
     expect(echo.length).toBe(body.length);
@@ -70,7 +70,8 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
   it('does not park a connection while a request is only partly received', async () => {
     const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
-    await client.write(get('/one') + 'GET /tw');
+    const two = get('/two');
+    await client.write(get('/one') + two.slice(0, 7)); // and the start of the next request: GET /tw
     await client.responses(1);
     // A control connection that goes idle later than the half-read one: once it
     // is parked, the half-read one has been idle for longer than park-after.
@@ -79,7 +80,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     await control.responses(1);
     await parked(cluster, 1);
     expect((await cluster.status()).connections.parks).toBe(1);
-    await client.write('o HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(two.slice(7));
     const responses = await client.responses(2);
     expect((JSON.parse(responses[1]!.body) as Echo).url).toBe('/two');
     client.close();
@@ -92,14 +93,15 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     await parked(cluster, 1); // parked before its first byte, like a browser's preconnect
     // One chunk: a whole request and the first byte of the next. The monitor reads
     // both, so the worker gets them replayed and its socket has read nothing itself.
-    await client.write(get('/first') + 'G');
+    const second = get('/second');
+    await client.write(get('/first') + second.slice(0, 1));
     await client.responses(1);
     const control = await RawClient.connect(cluster.port);
     await control.write(get('/control'));
     await control.responses(1);
     await parked(cluster, 2); // the control connection went idle later and is parked: park-after has passed
     expect((await cluster.status()).connections.parks).toBe(2);
-    await client.write('ET /second HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(second.slice(1));
     const responses = await client.responses(2);
     expect(responses.map((r) => r.status)).toEqual([200, 200]);
     expect((JSON.parse(responses[1]!.body) as Echo).url).toBe('/second');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get, head } from '../helpers/requests.js';
 
 interface Echo {
   pid: number;
@@ -17,7 +18,7 @@ describe('the bounded queue', () => {
       // the echo app reads the body before answering, so no timer decides when it ends.
       const holder = await RawClient.connect(cluster.port);
       clients.push(holder);
-      await holder.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nConnection: close\r\n\r\n');
+      await holder.write(head('POST', '/held', ['Content-Length: 4', 'Connection: close']));
       // Once the master has counted the handoff, its count of the worker's connections is exact (see the regression test below).
       await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
       expect((await cluster.status()).workers[0]?.connections).toBe(1);
@@ -25,13 +26,13 @@ describe('the bounded queue', () => {
       // The second connection waits in the queue, its request already sent.
       const queued = await RawClient.connect(cluster.port);
       clients.push(queued);
-      await queued.write('GET /queued HTTP/1.1\r\nHost: t\r\n\r\n');
+      await queued.write(get('/queued'));
       await expect.poll(async () => (await cluster.status()).queue.depth, { timeout: 10_000, interval: 25 }).toBe(1);
 
       // The third finds the queue full.
       const refused = await RawClient.connect(cluster.port);
       clients.push(refused);
-      await refused.write('GET /refused HTTP/1.1\r\nHost: t\r\n\r\n');
+      await refused.write(get('/refused'));
       const [busy] = await refused.responses(1);
       expect(busy?.status).toBe(503);
       expect(busy?.headers['retry-after']).toBe('1');
@@ -69,19 +70,19 @@ describe('the bounded queue', () => {
     try {
       const first = await RawClient.connect(cluster.port);
       clients.push(first);
-      await first.write('GET /first HTTP/1.1\r\nHost: t\r\n\r\n');
+      await first.write(get('/first'));
       await first.responses(1);
 
       // Sent at once; it may wait in the queue until `first` is parked, never longer.
       const second = await RawClient.connect(cluster.port);
       clients.push(second);
-      await second.write('GET /second HTTP/1.1\r\nHost: t\r\n\r\n');
+      await second.write(get('/second'));
       const [res] = await second.responses(1);
       expect((JSON.parse(res!.body) as Echo).url).toBe('/second');
       expect(first.closed).toBe(false);
 
       // Now `first` wakes in the monitor and waits until `second` is parked in turn.
-      await first.write('GET /again HTTP/1.1\r\nHost: t\r\n\r\n');
+      await first.write(get('/again'));
       const [, again] = await first.responses(2);
       expect((JSON.parse(again!.body) as Echo).url).toBe('/again');
       const status = await cluster.status();
@@ -111,14 +112,14 @@ describe('the bounded queue', () => {
       // The first connection holds one of the two slots with a request whose body is still to come.
       const held = await RawClient.connect(cluster.port);
       clients.push(held);
-      await held.write('POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n');
+      await held.write(head('POST', '/held', ['Content-Length: 4']));
       await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
       expect((await cluster.status()).workers[0]?.connections).toBe(1);
 
       // The second slot is free: the next connection must be served now, not after the first ends.
       const next = await RawClient.connect(cluster.port);
       clients.push(next);
-      await next.write('GET /next HTTP/1.1\r\nHost: t\r\n\r\n');
+      await next.write(get('/next'));
       const [res] = await next.responses(1);
       expect(res?.status).toBe(200);
       expect(held.text).toBe('');

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { keepAliveLoad } from '../helpers/load.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocket-reload-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -52,14 +53,14 @@ describe('rolling reload (SIGHUP)', () => {
     // Parking is far off: the idle connection stays in its worker until the reload retires it.
     const cluster = await startCluster(app, ['--workers', '1', '--park-after', '60000', '--keep-alive-timeout', '120000']);
     const client = await RawClient.connect(cluster.port);
-    await client.write('GET /before HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(get('/before'));
     const [first] = await client.responses(1);
     expect(JSON.parse(first!.body)).toMatchObject({ version: 'v1' });
     writeApp('idle.mjs', 'v2');
     await reload(cluster, 2);
     expect(client.closed).toBe(false);
     expect((await cluster.status()).parked.count).toBe(1); // retired worker parked it
-    await client.write('GET /after HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.write(get('/after'));
     const responses = await client.responses(2);
     expect(JSON.parse(responses[1]!.body)).toMatchObject({ version: 'v2' });
     expect(client.closed).toBe(false);

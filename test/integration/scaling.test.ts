@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 
 describe('the pool scales on queue depth', () => {
   it('a burst of slow requests grows the pool from min toward max, and it shrinks back to min when idle', async () => {
@@ -13,7 +14,7 @@ describe('the pool scales on queue depth', () => {
     expect((await cluster.status()).pool).toMatchObject({ min: 1, max: 3 });
     expect((await cluster.status()).workers).toHaveLength(1);
     const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(cluster.port)));
-    await Promise.all(clients.map((c, i) => c.write(`GET /slow?ms=1500&n=${i} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)));
+    await Promise.all(clients.map((c, i) => c.write(get(`/slow?ms=1500&n=${i}`, 'Connection: close'))));
     await expect.poll(async () => (await cluster.status()).workers.filter((w) => w.state === 'ready').length, { timeout: 15_000 }).toBe(3);
     const responses = await Promise.all(clients.map((c) => c.responses(1, 15_000)));
     const pids = new Set(responses.map(([r]) => (JSON.parse(r!.body) as { pid: number }).pid));

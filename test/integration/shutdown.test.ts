@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+import { get } from '../helpers/requests.js';
 
 /** Pids of every child: workers and the monitor. */
 async function childPids(cluster: Cluster): Promise<number[]> {
@@ -104,40 +100,19 @@ describe('stopping', () => {
 
 describe('a signal to the whole process group (Ctrl-C in a terminal, systemd)', () => {
   it('still lets an in-flight request finish and exits 0', async () => {
-    const child = spawn(process.execPath, ['bin/rocket-cluster', 'start', fixture('limits-app.mjs'), '--listen', '127.0.0.1:0', '--workers', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, like a shell job
-    });
-    const exited = once(child, 'exit');
-    const lines = readline.createInterface({ input: child.stdout });
-    const seen = (match: (line: Record<string, unknown>) => boolean) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        lines.on('line', (text) => {
-          try {
-            const line = JSON.parse(text) as Record<string, unknown>;
-            if (match(line)) resolve(line);
-          } catch {
-            // not a log line
-          }
-        });
-        child.once('exit', () => reject(new Error('master exited before the expected log line')));
-      });
+    // Its own process group, like a shell job (the group is killed if the test fails).
+    const cluster = await startCluster(fixture('limits-app.mjs'), ['--workers', '1'], { detached: true });
+    const client = await RawClient.connect(cluster.port);
     try {
-      const listening = await seen((l) => l.role === 'master' && l.msg === 'listening');
-      const port = Number(String(listening.address).split(':').pop());
-      const client = await RawClient.connect(port);
-      const started = seen((l) => l.msg === 'slow request started');
-      await client.write('GET /slow?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n');
-      await started;
-      process.kill(-child.pid!, 'SIGINT');
+      await client.write(get('/slow?ms=800'));
+      await cluster.waitForLog((l) => l.msg === 'slow request started');
+      process.kill(-cluster.pid, 'SIGINT');
       const [res] = await client.responses(1);
       expect(res!.status).toBe(200);
       expect(res!.headers.connection).toBe('close');
-      const [code] = (await exited) as [number | null];
-      expect(code).toBe(0);
-      client.close();
+      expect((await cluster.exited).code).toBe(0);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      client.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { keepAliveLoad } from '../helpers/load.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get as rawGet } from '../helpers/requests.js';
 
 const app = fixture('supervisor-app.mjs');
 
@@ -55,7 +56,7 @@ describe('supervision', () => {
     const cluster = await startCluster(app, ['--workers', '1', '--worker-timeout', '1000']);
     const hung = (await cluster.status()).workers[0]!.pid!;
     const victim = await RawClient.connect(cluster.port);
-    await victim.write('GET /spin HTTP/1.1\r\nHost: t\r\n\r\n');
+    await victim.write(rawGet('/spin'));
     await victim.closedByServer(15_000); // the hung worker was killed with the connection
     await expect.poll(() => alive(hung), { timeout: 10_000 }).toBe(false);
     await expect.poll(async () => (await cluster.status()).workers.filter((w) => w.state === 'ready').length, { timeout: 15_000 }).toBe(1);

@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { get } from '../helpers/requests.js';
 
 const PARK_AFTER = 150;
 
@@ -67,7 +68,7 @@ describe('an upgraded (WebSocket) connection stays with its worker', () => {
     // later: once it has been parked, the websocket has idled longer than park-after.
     const control = await RawClient.connect(cluster.port);
     onTestFinished(() => control.close());
-    await control.write('GET /control HTTP/1.1\r\nHost: t\r\n\r\n');
+    await control.write(get('/control'));
     const [first] = await control.responses(1);
     expect(first?.status).toBe(200);
     expect(JSON.parse(first?.body ?? '{}')).toEqual({ pid: before.pid, url: '/control' });
@@ -82,7 +83,7 @@ describe('an upgraded (WebSocket) connection stays with its worker', () => {
 
     // The parked keep-alive connection is served again when its client sends;
     // `Connection: close`, so that it cannot park a second time and every later park would be the websocket's.
-    await control.write('GET /again HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    await control.write(get('/again', 'Connection: close'));
     const [, again] = await control.responses(2);
     expect(again?.status).toBe(200);
     expect(JSON.parse(again?.body ?? '{}')).toEqual({ pid: before.pid, url: '/again' });
