@@ -16,6 +16,8 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   readonly #events: MonitorEvents;
   /** Sockets the monitor holds, as it last reported. */
   parked = 0;
+  /** When the monitor last sent anything (it beats at least every HEARTBEAT_MS). */
+  lastHeard = Date.now();
 
   constructor(id: number, config: ClusterConfig, events: MonitorEvents) {
     super('monitor', id, config);
@@ -41,6 +43,7 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   }
 
   protected override receive(m: MonitorToMaster, handle: NativeHandle | undefined): boolean {
+    this.lastHeard = Date.now();
     switch (m.t) {
       case 'ready':
         if (this.state === 'spawning') this.state = 'ready';
@@ -49,6 +52,8 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
       case 'parked':
         this.parked = m.count;
         return true;
+      case 'heartbeat':
+        return true; // lastHeard, above, is all it is for
       case 'wake':
         if (!handle) return false;
         this.#events.wake(m.id, handle, m.head);
