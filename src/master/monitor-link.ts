@@ -26,11 +26,18 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
 
   /** Hands an idle connection to the monitor; resolves with what became of it (see `reclaim`). */
   watch(id: number, handle: NativeHandle, idleFor: number): Promise<HandleOutcome> {
+    this.parked++; // counted at once, so `maxParked` holds while parks are in flight; the monitor's next report corrects it
     return this.channel.sendHandle({ t: 'watch', id, idleFor }, handle);
   }
 
-  /** An idle connection the monitor did not take is closed, as its keep-alive timeout would close it. */
+  /**
+   * An idle connection the monitor did not take is closed, as its keep-alive
+   * timeout would close it, and uncounted. This runs synchronously when the
+   * channel fails (ack timeout, exit), so by the time `exited` runs, `parked`
+   * no longer counts parks that never arrived as lost.
+   */
   protected override reclaim(_message: MasterToMonitor, handle: NativeHandle): void {
+    this.parked = Math.max(0, this.parked - 1);
     closeHandle(handle);
   }
 
