@@ -14,7 +14,7 @@ export interface MonitorEvents {
 /** The monitor process, which holds parked keep-alive sockets. */
 export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   readonly #events: MonitorEvents;
-  /** Sockets the monitor holds, as it last reported. */
+  /** Sockets the monitor holds: its last report, plus parks sent since and not refused. */
   parked = 0;
   /** When the monitor last sent anything (it beats at least every HEARTBEAT_MS). */
   lastHeard = Date.now();
