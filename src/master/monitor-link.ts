@@ -14,8 +14,10 @@ export interface MonitorEvents {
 /** The monitor process, which holds parked keep-alive sockets. */
 export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   readonly #events: MonitorEvents;
-  /** Sockets the monitor holds, as it last reported. */
+  /** Sockets the monitor holds: its last report, plus parks sent since and not refused. */
   parked = 0;
+  /** When the monitor last sent anything (it beats at least every HEARTBEAT_MS). */
+  lastHeard = Date.now();
 
   constructor(id: number, config: ClusterConfig, events: MonitorEvents) {
     super('monitor', id, config);
@@ -24,11 +26,18 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
 
   /** Hands an idle connection to the monitor; resolves with what became of it (see `reclaim`). */
   watch(id: number, handle: NativeHandle, idleFor: number): Promise<HandleOutcome> {
+    this.parked++; // counted at once, so `maxParked` holds while parks are in flight; the monitor's next report corrects it
     return this.channel.sendHandle({ t: 'watch', id, idleFor }, handle);
   }
 
-  /** An idle connection the monitor did not take is closed, as its keep-alive timeout would close it. */
+  /**
+   * An idle connection the monitor did not take is closed, as its keep-alive
+   * timeout would close it, and uncounted. This runs synchronously when the
+   * channel fails (ack timeout, exit), so by the time `exited` runs, `parked`
+   * no longer counts parks that never arrived as lost.
+   */
   protected override reclaim(_message: MasterToMonitor, handle: NativeHandle): void {
+    this.parked = Math.max(0, this.parked - 1);
     closeHandle(handle);
   }
 
@@ -41,6 +50,7 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   }
 
   protected override receive(m: MonitorToMaster, handle: NativeHandle | undefined): boolean {
+    this.lastHeard = Date.now();
     switch (m.t) {
       case 'ready':
         if (this.state === 'spawning') this.state = 'ready';
@@ -49,6 +59,8 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
       case 'parked':
         this.parked = m.count;
         return true;
+      case 'heartbeat':
+        return true; // lastHeard, above, is all it is for
       case 'wake':
         if (!handle) return false;
         this.#events.wake(m.id, handle, m.head);

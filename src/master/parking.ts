@@ -1,7 +1,10 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
+import { hungReason, LIVENESS_CHECK_MS } from './liveness.js';
 import { MonitorLink } from './monitor-link.js';
+import { Ticker } from './ticker.js';
 
 export interface ParkingEvents {
   ready(): void;
@@ -11,18 +14,35 @@ export interface ParkingEvents {
   exited(monitor: MonitorLink, code: number | null, signal: NodeJS.Signals | null): boolean;
 }
 
+/** Why the monitor was last replaced, for `/status`. */
+export interface MonitorRestart {
+  readonly at: string;
+  readonly reason: string;
+}
+
 /**
  * The master's side of parking: the monitor process, and the relay of idle
  * connections to it (worker → master → monitor) and back (monitor → master →
  * queue). Bounded by `maxParked`: a connection beyond it is closed, as a
  * keep-alive timeout would close it.
+ *
+ * The monitor is supervised like a worker, here rather than by the Supervisor
+ * because it must be watched whatever the pool does (an errored pool stops the
+ * Supervisor's timer): silent for `workerTimeout`, not ready within
+ * `startTimeout` after a restart, or not acknowledging a park within the ack
+ * timeout, it is killed; whenever it exits, a new one starts at once and the
+ * connections it held are counted lost.
  */
 export class Parking {
   readonly #config: ClusterConfig;
   readonly #log: Logger;
   readonly #events: ParkingEvents;
   #monitor: MonitorLink | null = null;
+  /** Why the master killed the current monitor; null if it did not. */
+  #killedFor: string | null = null;
+  readonly #watch = new Ticker(LIVENESS_CHECK_MS, () => this.#check());
   readonly counters = { parks: 0, wakes: 0, refused: 0, lost: 0, restarts: 0 };
+  lastRestart: MonitorRestart | null = null;
 
   constructor(config: ClusterConfig, log: Logger, events: ParkingEvents) {
     this.#config = config;
@@ -35,19 +55,18 @@ export class Parking {
   }
 
   start(): void {
+    this.#killedFor = null;
     this.#monitor = new MonitorLink(this.counters.restarts, this.#config, {
-      ready: () => this.#events.ready(),
+      ready: () => {
+        // Watched from its first ready on: until then the master's startup gate owns `startTimeout`.
+        this.#watch.start();
+        this.#events.ready();
+      },
       wake: (id, handle, head) => {
         this.counters.wakes++;
         this.#events.wake(id, handle, head);
       },
-      exit: (monitor, code, signal) => {
-        if (!this.#events.exited(monitor, code, signal)) return;
-        this.counters.lost += monitor.parked;
-        this.#log.error({ monitorPid: monitor.pid, code, signal, lostParked: monitor.parked }, 'monitor exited: starting a new one');
-        this.counters.restarts++;
-        this.start();
-      },
+      exit: (monitor, code, signal) => this.#exited(monitor, code, signal),
     });
   }
 
@@ -60,23 +79,55 @@ export class Parking {
       return;
     }
     this.counters.parks++;
-    monitor.parked++; // until the monitor's own count arrives
     void monitor.watch(id, handle, this.#config.parkAfter).then((outcome) => {
       if (outcome === 'taken') return;
-      // Not taken: the monitor link closed it (the one rule). A hung monitor is replaced.
+      // Not taken: the monitor link closed it (the one rule), and the monitor never held it.
       this.counters.refused++;
-      if (outcome === 'timeout') {
-        this.#log.error({ monitorPid: monitor.pid }, 'monitor did not acknowledge a parked connection: killing it');
-        monitor.kill();
-      }
+      if (outcome === 'timeout') this.#kill(monitor, `no ack for a parked connection within ${DEFAULTS.ackTimeout} ms`);
     });
   }
 
   stop(): void {
+    this.#watch.stop();
     this.#monitor?.stop();
   }
 
   kill(): void {
+    this.#watch.stop();
     this.#monitor?.kill();
+  }
+
+  #check(): void {
+    const monitor = this.#monitor;
+    const reason = monitor && hungReason(monitor, Date.now(), this.#config);
+    if (monitor && reason) this.#kill(monitor, reason);
+  }
+
+  /** One error per hang, with its cause; the exit that follows replaces the monitor. */
+  #kill(monitor: MonitorLink, reason: string): void {
+    if (monitor !== this.#monitor || this.#killedFor !== null || monitor.state === 'exited') return;
+    this.#killedFor = reason;
+    this.#log.error({ monitorPid: monitor.pid, reason }, 'monitor hung: killing it');
+    monitor.kill();
+  }
+
+  #exited(monitor: MonitorLink, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.#events.exited(monitor, code, signal)) {
+      this.#watch.stop();
+      return;
+    }
+    // Parks still in flight were reclaimed (closed, counted refused) before this runs: `parked` is what it held.
+    const lost = monitor.parked;
+    const killed = this.#killedFor !== null;
+    const reason = this.#killedFor ?? `exited (code ${code}, signal ${signal})`;
+    this.counters.lost += lost;
+    this.counters.restarts++;
+    this.lastRestart = { at: new Date().toISOString(), reason };
+    // A kill of ours was logged as an error with its cause already; a death we did not cause is the error here.
+    this.#log[killed ? 'warn' : 'error'](
+      { monitorPid: monitor.pid, code, signal, lostParked: lost, reason, restarts: this.counters.restarts },
+      'monitor exited: starting a new one',
+    );
+    this.start();
   }
 }

@@ -40,7 +40,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     listening: s.listening,
     queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected },
     parked: { count: m?.parked ?? 0, capacity: config.maxParked, refused: p.refused, lost: p.lost },
-    monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: p.restarts },
+    monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: p.restarts, lastRestart: s.parking.lastRestart },
     workers: pool.workers.map((w) => ({
       id: w.id,
       pid: w.pid ?? null,

@@ -1,10 +1,9 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import { hungReason, LIVENESS_CHECK_MS } from './liveness.js';
 import type { WorkerPool } from './pool.js';
 import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
-
-const TICK_MS = 1000;
 
 /**
  * Watches each worker: one whose event loop stops answering (no report for
@@ -18,7 +17,7 @@ export class Supervisor {
   readonly #pool: WorkerPool;
   readonly #log: Logger;
   readonly #paused: () => boolean;
-  readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
+  readonly #ticker = new Ticker(LIVENESS_CHECK_MS, () => this.#tick());
   recycled = 0;
 
   constructor(config: ClusterConfig, pool: WorkerPool, log: Logger, paused: () => boolean) {
@@ -39,10 +38,9 @@ export class Supervisor {
   #tick(): void {
     const now = Date.now();
     for (const w of this.#pool.workers) {
-      if (w.state === 'spawning' && now - w.startedAt > this.#config.startTimeout) {
-        this.#kill(w, `not ready within ${this.#config.startTimeout} ms`);
-      } else if ((w.state === 'ready' || w.state === 'draining') && now - w.lastHeard > this.#config.workerTimeout) {
-        this.#kill(w, `no heartbeat for ${now - w.lastHeard} ms (event loop blocked?)`);
+      const hung = hungReason(w, now, this.#config);
+      if (hung !== null) {
+        this.#kill(w, hung);
       } else if (w.ready && !w.recycling && !this.#paused()) {
         const mb = this.#config.maxMemory;
         if (w.served >= w.requestLimit) this.#recycle(w, `served ${w.served} requests (limit ${w.requestLimit})`);

@@ -1,6 +1,6 @@
 import { Channel } from '../shared/channel.js';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
-import { DEFAULTS } from '../shared/defaults.js';
+import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle } from '../shared/handles.js';
 import { createLogger } from '../shared/logger.js';
 import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
@@ -62,3 +62,6 @@ exitWithParent(() => stop('master gone'));
 ignoreMasterSignals();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 channel.post({ t: 'ready' });
+// Parks and wakes may stop for hours; without a steady beat the master could not
+// tell an idle monitor from one whose event loop hangs (and would lose every park to it).
+setInterval(() => channel.post({ t: 'heartbeat' }), HEARTBEAT_MS).unref();

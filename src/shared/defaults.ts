@@ -49,6 +49,12 @@ export const DEFAULTS = {
   logRetain: 5,
 } as const;
 
+/**
+ * Workers and the monitor post to the master at least this often (a load
+ * report, a heartbeat), so one silent for `workerTimeout` is hung, not idle.
+ */
+export const HEARTBEAT_MS = 500;
+
 /** Most workers one pool may have: config, `scale` and the control protocol share this bound. */
 export const MAX_WORKERS = 256;
 

@@ -95,14 +95,14 @@ export const OPTIONS = {
     ...ms(0), ...on, default: DEFAULTS.drainTimeout,
     describe: 'ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed',
   },
-  workerTimeout: { ...ms(1000), ...on, describe: 'ms a worker may go without a heartbeat before it is killed and replaced', default: DEFAULTS.workerTimeout },
+  workerTimeout: { ...ms(1000), ...on, describe: 'ms a worker or the monitor may go without a heartbeat before it is killed and replaced', default: DEFAULTS.workerTimeout },
   maxRequests: { ...integer(0), ...on, describe: 'recycle a worker after this many requests; 0 never', default: 0 },
   maxRequestsJitter: {
     ...integer(0), ...on, default: 0,
     describe: 'add up to this many (random per worker) to --max-requests, so workers do not recycle together',
   },
   maxMemory: { ...integer(0), ...on, describe: 'recycle a worker whose RSS exceeds this many MB; 0 never', default: 0 },
-  startTimeout: { ...ms(100), ...on, describe: 'ms for workers to get ready (and for a script to call listen())', default: DEFAULTS.startTimeout },
+  startTimeout: { ...ms(100), ...on, describe: 'ms for workers and the monitor to get ready (and for a script to call listen())', default: DEFAULTS.startTimeout },
   timeoutCheckInterval: {
     ...ms(10), ...on, default: DEFAULTS.timeoutCheckInterval,
     describe: 'ms between checks of headers/request timeouts; a 408 can be this late',

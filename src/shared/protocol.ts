@@ -7,6 +7,8 @@
  *                     │  ─── watch{id,idleFor}+handle ──▶ monitor
  *                     └──── wake{id,head}+handle ◀────────┘ (client sent again)
  *   master ─── scrape{id} ──▶ worker ─── metrics{id,metrics} ──▶ master (GET /metrics)
+ *   worker ─── load{…} ──▶ master ◀── heartbeat ─── monitor (each at least every 0.5 s;
+ *                                                   silent for --worker-timeout: killed)
  *
  * IPC only exists parent↔child, so worker→monitor and monitor→worker go through
  * the master, which relays raw handles and never reads from them. A message that
@@ -84,6 +86,8 @@ export type MonitorToMaster =
   | Ack
   | { readonly t: 'ready' }
   | { readonly t: 'parked'; readonly count: number }
+  /** Sent every HEARTBEAT_MS whatever happens: a monitor silent for `workerTimeout` is hung and replaced. */
+  | { readonly t: 'heartbeat' }
   | { readonly t: 'wake'; readonly id: number; readonly head: string };
 
 export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | MonitorToMaster;

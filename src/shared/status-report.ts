@@ -38,7 +38,13 @@ export interface StatusReport {
   readonly listening: readonly string[];
   readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
   readonly parked: { readonly count: number; readonly capacity: number; readonly refused: number; readonly lost: number };
-  readonly monitor: { readonly pid: number | null; readonly state: ChildState | 'none'; readonly restarts: number };
+  readonly monitor: {
+    readonly pid: number | null;
+    readonly state: ChildState | 'none';
+    readonly restarts: number;
+    /** When and why the monitor was last replaced (it died, or it hung and was killed); null if never. */
+    readonly lastRestart: { readonly at: string; readonly reason: string } | null;
+  };
   readonly workers: readonly {
     readonly id: number;
     readonly pid: number | null;

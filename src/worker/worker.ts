@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
-import { DEFAULTS } from '../shared/defaults.js';
+import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
@@ -11,8 +11,6 @@ import { WorkerMetrics } from './metrics.js';
 import { advertiseKeepAlive, listenWithoutBinding, socketsBetweenMessages } from './http-internals.js';
 
 const REPORT_MS = 20;
-/** Reports go out at least this often, so the master sees event-loop utilization. */
-const HEARTBEAT_MS = 500;
 const NEAR_CAP = 0.9;
 
 /**
@@ -82,6 +80,7 @@ export class WorkerRuntime {
 
   /** Tells the master this worker can take connections. */
   ready(): void {
+    // A report at least this often: the master sees event-loop utilization, and silence means hung.
     setInterval(() => this.#postLoad(), HEARTBEAT_MS).unref();
     this.#channel.post({ t: 'ready', ...this.#load() });
   }
