@@ -35,3 +35,28 @@ function isOwnLine(line: string, tag: string): boolean {
   // lastIndexOf from HEAD_WINDOW looks only near the start, without copying it: this runs per access line.
   return line.startsWith('{"level":') && line.endsWith('}') && line.lastIndexOf(tag, HEAD_WINDOW) !== -1;
 }
+
+/**
+ * For a block of whole lines (a chunk as the child wrote it, without its last
+ * newline): how many lines it holds if every one is the child's own logger
+ * line and no longer than `maxLength`, else -1. Such a block is logged as it
+ * came, without a string per line: a worker's access lines arrive this way.
+ */
+export function ownBlockCounter(role: ChildRole, pid: number, maxLength: number): (block: string) => number {
+  const tag = `,"role":"${role}","pid":${pid},`;
+  return (block) => {
+    let count = 0;
+    for (let start = 0; start <= block.length; count++) {
+      let end = block.indexOf('\n', start);
+      if (end === -1) end = block.length;
+      const own =
+        end - start <= maxLength &&
+        block.startsWith('{"level":', start) &&
+        block.charCodeAt(end - 1) === 0x7d && // '}'
+        block.lastIndexOf(tag, start + HEAD_WINDOW) >= start;
+      if (!own) return -1;
+      start = end + 1;
+    }
+    return count;
+  };
+}

@@ -17,13 +17,22 @@ export class LineSplitter {
   readonly #emit: (line: string) => void;
   readonly #max: number;
   #partial = '';
+  /** The last chunk ended with a newline: nothing waits, not even part of a character. */
+  #atLineStart = true;
 
   constructor(emit: (line: string) => void, maxLength = MAX_LINE_LENGTH) {
     this.#emit = emit;
     this.#max = Math.max(2, maxLength); // a cut must keep at least one character
   }
 
+  /** Nothing is waiting for the rest of a line: a chunk of whole lines may bypass the splitter. */
+  get atLineStart(): boolean {
+    return this.#atLineStart;
+  }
+
   push(chunk: Buffer | string): void {
+    const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1];
+    this.#atLineStart = last === 0x0a;
     const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

@@ -1,47 +1,89 @@
 /**
  * The last lines logged, for `rocket-cluster logs --lines N`: at most
  * `maxLines` lines and `maxChars` characters (UTF-16 units), whichever is
- * reached first; the oldest lines go first. A circular array: a push costs the
- * same however full it is.
+ * reached first; the oldest lines go first. An entry is one line or a block of
+ * whole lines (a child's chunk of access lines, kept as it came: splitting it
+ * per line would cost the master a string per request). A circular array: a
+ * push costs the same however full it is; `tail` splits blocks only when asked.
  */
 export class LineRing {
-  readonly #lines: (string | undefined)[];
+  readonly #texts: (string | undefined)[];
+  readonly #counts: number[];
+  readonly #maxLines: number;
   readonly #maxChars: number;
-  /** Index of the oldest line. */
+  /** Index of the oldest entry. */
   #first = 0;
-  #count = 0;
+  #entries = 0;
+  #lines = 0;
   #chars = 0;
 
   constructor(maxLines: number, maxChars: number) {
-    this.#lines = new Array<string | undefined>(Math.max(1, maxLines));
+    this.#maxLines = Math.max(1, maxLines);
+    this.#texts = new Array<string | undefined>(this.#maxLines);
+    this.#counts = new Array<number>(this.#maxLines).fill(0);
     this.#maxChars = maxChars;
   }
 
+  /** Lines kept. */
   get size(): number {
-    return this.#count;
+    return this.#lines;
   }
 
+  /** One line, without its newline. */
   push(line: string): void {
-    const capacity = this.#lines.length;
-    while (this.#count > 0 && (this.#count === capacity || this.#chars + line.length > this.#maxChars)) this.#dropOldest();
-    this.#lines[(this.#first + this.#count) % capacity] = line;
-    this.#count++;
-    this.#chars += line.length;
+    this.pushBlock(line, 1);
+  }
+
+  /** `lines` whole lines joined by `\n`, without a final newline. */
+  pushBlock(text: string, lines: number): void {
+    while (this.#entries > 0 && (this.#lines + lines > this.#maxLines || this.#chars + text.length > this.#maxChars)) {
+      const excess = Math.max(this.#lines + lines - this.#maxLines, 0);
+      const oldest = this.#counts[this.#first] as number;
+      if (excess > 0 && excess < oldest && this.#chars + text.length <= this.#maxChars) this.#trimOldest(excess);
+      else this.#dropOldest();
+    }
+    const capacity = this.#texts.length;
+    const at = (this.#first + this.#entries) % capacity;
+    this.#texts[at] = text;
+    this.#counts[at] = lines;
+    this.#entries++;
+    this.#lines += lines;
+    this.#chars += text.length;
   }
 
   /** The last `n` lines (or as many as are kept), oldest first. */
   tail(n: number): string[] {
-    const take = Math.max(0, Math.min(Math.floor(n), this.#count));
-    const out = new Array<string>(take);
-    const capacity = this.#lines.length;
-    for (let i = 0; i < take; i++) out[i] = this.#lines[(this.#first + this.#count - take + i) % capacity] as string;
-    return out;
+    let want = Math.max(0, Math.min(Math.floor(n), this.#lines));
+    const capacity = this.#texts.length;
+    const blocks: string[][] = [];
+    for (let i = this.#entries - 1; i >= 0 && want > 0; i--) {
+      const at = (this.#first + i) % capacity;
+      const text = this.#texts[at] as string;
+      const lines = (this.#counts[at] as number) === 1 ? [text] : text.split('\n');
+      blocks.push(lines.length > want ? lines.slice(lines.length - want) : lines);
+      want -= Math.min(want, lines.length);
+    }
+    return blocks.reverse().flat();
   }
 
   #dropOldest(): void {
-    this.#chars -= (this.#lines[this.#first] as string).length;
-    this.#lines[this.#first] = undefined;
-    this.#first = (this.#first + 1) % this.#lines.length;
-    this.#count--;
+    this.#chars -= (this.#texts[this.#first] as string).length;
+    this.#lines -= this.#counts[this.#first] as number;
+    this.#texts[this.#first] = undefined;
+    this.#counts[this.#first] = 0;
+    this.#first = (this.#first + 1) % this.#texts.length;
+    this.#entries--;
+  }
+
+  /** Removes the first `k` lines of the oldest block (fewer than it holds). */
+  #trimOldest(k: number): void {
+    const text = this.#texts[this.#first] as string;
+    let cut = -1;
+    for (let i = 0; i < k; i++) cut = text.indexOf('\n', cut + 1);
+    const rest = text.slice(cut + 1);
+    this.#texts[this.#first] = rest;
+    this.#counts[this.#first] = (this.#counts[this.#first] as number) - k;
+    this.#lines -= k;
+    this.#chars -= text.length - rest.length;
   }
 }

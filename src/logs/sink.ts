@@ -6,8 +6,8 @@ import type { LogStats } from '../shared/status-report.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { MAX_LOG_LINES } from '../shared/control-protocol.js';
 import { RocketError } from '../shared/errors.js';
-import { childLineFormatter } from './child-lines.js';
-import { LineSplitter } from './line-splitter.js';
+import { childLineFormatter, ownBlockCounter } from './child-lines.js';
+import { LineSplitter, MAX_LINE_LENGTH } from './line-splitter.js';
 import type { LogOutput } from './output.js';
 import { prettyLogLine } from './pretty.js';
 import { LineRing } from './ring.js';
@@ -46,8 +46,10 @@ export class LogSink {
   readonly #pretty: ((line: string) => string) | null;
   readonly #ring = new LineRing(MAX_LOG_LINES, RING_CHARS);
   readonly #followers = new Set<(line: string) => void>();
+  /** Lines and blocks of lines waiting to be written, each without its last newline. */
   #batch: string[] = [];
   #batchChars = 0;
+  #batchLines = 0;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(output: LogOutput, options: { pretty: boolean }) {
@@ -59,6 +61,18 @@ export class LogSink {
   /** Logs one line (a JSON text, without its newline). */
   write(line: string): void {
     this.#ring.push(line);
+    this.#tell(line);
+    this.#enqueue(line, 1);
+  }
+
+  /** Logs `lines` whole lines joined by `\n` (no final newline), each already a JSON text. */
+  writeBlock(text: string, lines: number): void {
+    this.#ring.pushBlock(text, lines);
+    if (this.#followers.size > 0) for (const line of text.split('\n')) this.#tell(line);
+    this.#enqueue(text, lines);
+  }
+
+  #tell(line: string): void {
     for (const listener of this.#followers) {
       try {
         listener(line);
@@ -66,8 +80,12 @@ export class LogSink {
         this.#followers.delete(listener); // a broken reader must not break logging
       }
     }
-    this.#batch.push(line);
-    this.#batchChars += line.length + 1;
+  }
+
+  #enqueue(text: string, lines: number): void {
+    this.#batch.push(text);
+    this.#batchChars += text.length + 1;
+    this.#batchLines += lines;
     if (this.#batchChars >= BATCH_CHARS) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
@@ -87,8 +105,21 @@ export class LogSink {
         continue;
       }
       const format = childLineFormatter(role, id, pid, name);
+      const ownBlock = ownBlockCounter(role, pid, MAX_LINE_LENGTH);
       const lines = new LineSplitter((line) => this.write(format(line)));
-      stream.on('data', (chunk: Buffer) => lines.push(chunk));
+      stream.on('data', (chunk: Buffer) => {
+        // A chunk of whole lines all from the child's own logger (a worker's access
+        // lines, batched) is logged as one block: no string and no call per line.
+        if (this.#pretty === null && lines.atLineStart && chunk[chunk.length - 1] === 0x0a) {
+          const block = chunk.toString('utf8', 0, chunk.length - 1);
+          const count = ownBlock(block);
+          if (count > 0) {
+            this.writeBlock(block, count);
+            return;
+          }
+        }
+        lines.push(chunk);
+      });
       stream.once('close', () => lines.end());
       stream.on('error', () => {}); // the child's exit is handled by its link
     }
@@ -121,9 +152,11 @@ export class LogSink {
     this.#timer = null;
     if (this.#batch.length === 0) return;
     const lines = this.#batch;
+    const count = this.#batchLines;
     this.#batch = [];
     this.#batchChars = 0;
-    this.#output.write(this.#format(lines), lines.length);
+    this.#batchLines = 0;
+    this.#output.write(this.#format(lines), count);
   }
 
   /** Writes what is left and closes the output; lines logged afterwards are counted as dropped. */
@@ -132,6 +165,7 @@ export class LogSink {
     return this.#output.close(CLOSE_TIMEOUT_MS);
   }
 
+  /** Pretty output (a terminal) never receives blocks: they are taken only when it is off. */
   #format(lines: string[]): string {
     const pretty = this.#pretty;
     if (pretty === null) return `${lines.join('\n')}\n`;

@@ -3,7 +3,6 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
-import { startAdmin } from './admin.js';
 import { Autoscaler } from './autoscaler.js';
 import { Dispatcher } from './dispatcher.js';
 import { bindAll, closeAll, type BoundListener } from './listener.js';
@@ -135,6 +134,7 @@ export class Master {
       await this.#startup.wait(this.#config.startTimeout, () => this.#started());
       this.#listeners = await bindAll(this.#config.listen, (handle) => this.#dispatcher.accept(handle));
       if (this.#config.admin) {
+        const { startAdmin } = await import('./admin.js'); // prom-client and the dashboard: loaded only with --admin
         this.#admin = await startAdmin(this.#config.admin, { status: () => this.status(), workers: () => this.#pool.workers });
         this.#log.info({ address: this.#admin.url }, 'admin listening');
       }

@@ -27,3 +27,31 @@ describe('LineRing', () => {
     expect(ring.tail(7)).toEqual(['993', '994', '995', '996', '997', '998', '999']);
   });
 });
+
+describe('LineRing with blocks of lines', () => {
+  it('tails across blocks and single lines, splitting a block only as far as asked', () => {
+    const ring = new LineRing(100, 1e6);
+    ring.push('a');
+    ring.pushBlock('b\nc\nd', 3);
+    ring.push('e');
+    expect(ring.size).toBe(5);
+    expect(ring.tail(2)).toEqual(['d', 'e']);
+    expect(ring.tail(4)).toEqual(['b', 'c', 'd', 'e']);
+    expect(ring.tail(99)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('keeps exactly its line limit by trimming the oldest block', () => {
+    const ring = new LineRing(4, 1e6);
+    ring.pushBlock('1\n2\n3', 3);
+    ring.pushBlock('4\n5', 2);
+    expect(ring.size).toBe(4);
+    expect(ring.tail(10)).toEqual(['2', '3', '4', '5']);
+  });
+
+  it('drops whole old blocks to stay within its character limit', () => {
+    const ring = new LineRing(100, 10);
+    ring.pushBlock('aaa\nbbb', 2);
+    ring.pushBlock('ccc\nddd', 2);
+    expect(ring.tail(10)).toEqual(['ccc', 'ddd']);
+  });
+});
