@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../shared/config.js';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { MonitorLink } from './monitor-link.js';
 
