@@ -10,6 +10,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // A Node internal (an underscore field or method of a Node object) is used
+  // only through src/shared/node-internals/, where each is listed, probed and
+  // contract-tested (docs/ARCHITECTURE.md, "Node internals").
+  {
+    ignores: ['src/shared/node-internals/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['MemberExpression[computed=false][property.name=/^_/]', 'MemberExpression[computed=true][property.value=/^_/]', 'TSPropertySignature[key.name=/^_/]'].map(
+          (selector) => ({ selector, message: 'Node internals only through src/shared/node-internals/ (docs/ARCHITECTURE.md, "Node internals")' }),
+        ),
+      ],
+    },
+  },
   // Layers only point down: shared <- config, logs, control <- master, worker, monitor <- cli.
   // Type-only imports count too (a type import upward is how the old cycles began).
   // Cycles inside a folder are caught by `madge --circular` in `npm run lint`.

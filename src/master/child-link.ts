@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Channel, type HandleOutcome } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
-import type { NativeHandle } from '../shared/handles.js';
+import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { transition, type ChildState } from './lifecycle.js';
 import type { ChildRole } from '../shared/child-env.js';
 import { spawnChild } from './spawn.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger.js';
 import type { HandleOutcome } from '../shared/channel.js';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
 import { pickWorker } from './scheduling.js';

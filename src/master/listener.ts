@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
-import type { NativeHandle } from '../shared/handles.js';
+import type { NativeHandle } from '../shared/node-internals/handles.js';
+import { acceptRawHandles } from '../shared/node-internals/listen-handle.js';
 
 export interface BoundListener {
   readonly server: net.Server;
@@ -32,7 +33,8 @@ export async function closeAll(listeners: readonly BoundListener[]): Promise<voi
 
 async function bindOne(address: ListenAddress, onConnection: (handle: NativeHandle) => void): Promise<BoundListener> {
   if (address.kind === 'unix') await removeStaleUnixSocket(address.path);
-  const server = net.createServer();
+  // Paused: should this Node not let us take accepted handles raw, its sockets read no byte either.
+  const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${error.code ?? error.message}`, { cause: error })),
@@ -44,27 +46,6 @@ async function bindOne(address: ListenAddress, onConnection: (handle: NativeHand
   const real = server.address();
   const shown = typeof real === 'string' || real === null ? address : { kind: 'tcp' as const, host: real.address, port: real.port };
   return { server, address: formatListenAddress(shown) };
-}
-
-interface ListenHandle {
-  onconnection: (error: number, client: (NativeHandle & { setNoDelay?(on: boolean): number }) | undefined) => void;
-}
-
-/**
- * Takes accepted connections as raw handles, as node:cluster's round-robin
- * primary does: Node would otherwise build a net.Socket for each one, only for
- * the master to take its handle away again (about 14 µs per connection here).
- * An accept error (EMFILE: out of file descriptors) leaves the listener up;
- * the kernel keeps the connection in the backlog until a descriptor is free.
- */
-function acceptRawHandles(server: net.Server, onConnection: (handle: NativeHandle) => void): void {
-  const listenHandle = (server as unknown as { _handle: ListenHandle | null })._handle;
-  if (!listenHandle) throw new Error('listener has no handle after listen()');
-  listenHandle.onconnection = (error, client) => {
-    if (error || !client) return;
-    client.setNoDelay?.(true); // a socket option: it stays set on the fd in every process
-    onConnection(client);
-  };
 }
 
 /** A socket file left by a dead process refuses connections; one in use accepts them. */

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { HandleOutcome } from '../shared/channel.js';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import type { Logger } from '../shared/logger.js';
 import { hungReason, LIVENESS_CHECK_MS } from './liveness.js';
 import { MonitorLink } from './monitor-link.js';

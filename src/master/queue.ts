@@ -1,4 +1,4 @@
-import type { NativeHandle } from '../shared/handles.js';
+import type { NativeHandle } from '../shared/node-internals/handles.js';
 
 /** An accepted connection waiting for a worker, with any bytes already read from it. */
 export interface PendingConnection {

@@ -1,5 +1,5 @@
 import { REJECT_LINGER_MS } from '../shared/defaults.js';
-import { socketFromHandle, type NativeHandle } from '../shared/handles.js';
+import { socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 
 const RESPONSE =
   'HTTP/1.1 503 Service Unavailable\r\n' +

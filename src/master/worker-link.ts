@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import { Replies } from './replies.js';

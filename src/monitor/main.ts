@@ -1,7 +1,7 @@
 import { Channel } from '../shared/channel.js';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
-import { closeHandle } from '../shared/handles.js';
+import { closeHandle } from '../shared/node-internals/handles.js';
 import { createLogger } from '../shared/logger.js';
 import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
 import { ParkedSockets } from './parked.js';

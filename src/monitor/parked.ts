@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { socketFromHandle, takeHandle, type NativeHandle } from '../shared/handles.js';
+import { socketFromHandle, takeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 
 export interface ParkedEvents {
   /** The client sent again: `head` is what was read; the callee owns `handle`. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeHandle, type NativeHandle } from './handles.js';
+import { closeHandle, type NativeHandle } from './node-internals/handles.js';
 import { isEnvelope, wrap, type Ack } from './protocol.js';
 
 /** The peer: a `ChildProcess` (in the parent) or `process` (in a child). */

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
-import { closeHandle, type NativeHandle } from '../shared/handles.js';
-import { detachFromHttp, hasParser, pendingWrite } from './http-internals.js';
+import { closeHandle, pendingWrite, type NativeHandle } from '../shared/node-internals/handles.js';
+import { detachFromHttp, hasParser, hasResponseInFlight } from '../shared/node-internals/http-connection.js';
 
 interface Tracked {
   readonly id: number;
@@ -134,8 +134,8 @@ export class Connections {
 
   /** Quiet: nothing in flight or unwritten, still an open http socket. */
   #quiet(t: Tracked): boolean {
-    const s = t.socket as net.Socket & { _httpMessage?: unknown };
-    return !t.gone && t.requests === t.finished && !s._httpMessage && pendingWrite(s) === 0 && hasParser(s) && !s.destroyed && s.readable && s.writable;
+    const s = t.socket;
+    return !t.gone && t.requests === t.finished && !hasResponseInFlight(s) && pendingWrite(s) === 0 && hasParser(s) && !s.destroyed && s.readable && s.writable;
   }
 
   /**

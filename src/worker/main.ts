@@ -2,9 +2,9 @@ import type http from 'node:http';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
 import { createLogger, flushLogs } from '../shared/logger.js';
+import { interceptListen } from '../shared/node-internals/listen-intercept.js';
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
-import { interceptListen } from './listen-intercept.js';
 import { guardListener, guardServerEmit } from './request-guard.js';
 import { WorkerRuntime } from './worker.js';
 

@@ -2,13 +2,14 @@ import http from 'node:http';
 import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
-import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/handles.js';
+import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
+import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
+import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import type { Logger } from '../shared/logger.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
 import { Connections } from './connections.js';
 import { WorkerMetrics } from './metrics.js';
-import { advertiseKeepAlive, listenWithoutBinding, socketsBetweenMessages } from './http-internals.js';
 
 const REPORT_MS = 20;
 const NEAR_CAP = 0.9;
@@ -59,10 +60,7 @@ export class WorkerRuntime {
     const c = this.#config;
     server.headersTimeout = c.headersTimeout;
     server.requestTimeout = c.requestTimeout;
-    // Both are read when a connection arrives / when 'listening' fires, so assigning works.
-    const tunable = server as http.Server & { maxHeaderSize: number; connectionsCheckingInterval: number };
-    tunable.maxHeaderSize = c.maxHeaderSize;
-    tunable.connectionsCheckingInterval = c.timeoutCheckInterval;
+    setLateLimits(server, { maxHeaderSize: c.maxHeaderSize, connectionsCheckingInterval: c.timeoutCheckInterval });
     // With parking on, idle time is ours to count (Node's own timer would close the socket).
     server.keepAliveTimeout = c.parkAfter > 0 ? 0 : c.keepAliveTimeout;
     server.prependListener('request', (req, res) => {

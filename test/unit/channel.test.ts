@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { Channel, type Endpoint } from '../../src/shared/channel.js';
-import type { NativeHandle } from '../../src/shared/handles.js';
+import type { NativeHandle } from '../../src/shared/node-internals/handles.js';
 import { isEnvelope, wrap } from '../../src/shared/protocol.js';
 
 type Msg = { t: 'conn'; id: number } | { t: 'hello' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionQueue, type PendingConnection } from '../../src/master/queue.js';
-import type { NativeHandle } from '../../src/shared/handles.js';
+import type { NativeHandle } from '../../src/shared/node-internals/handles.js';
 
 const item = (id: number, since = 0): PendingConnection => ({ id, handle: {} as NativeHandle, since });
 

@@ -6,6 +6,10 @@ import net from 'node:net';
  * `net.Native`, and the receiver gets it back raw, not reading. That is how the
  * master relays a socket without ever reading it, and why the sender can keep
  * its copy until the receiver acknowledges.
+ *
+ * Internals used (docs/ARCHITECTURE.md, "Node internals"): `socket._handle`,
+ * the wrap's `readStop()`, `close()`, `writeQueueSize`, the JS-side `reading`
+ * and `onread` fields, and `new net.Socket({ handle })`.
  */
 export interface NativeHandle {
   readStart(): number;
@@ -23,8 +27,9 @@ interface SocketInternals {
 
 function noop(): void {}
 
+/** The socket's native handle; null once it is closed or taken. */
 export function handleOf(socket: net.Socket): NativeHandle | null {
-  return (socket as unknown as SocketInternals)._handle;
+  return (socket as unknown as SocketInternals)._handle ?? null;
 }
 
 /**
@@ -37,7 +42,7 @@ export function handleOf(socket: net.Socket): NativeHandle | null {
 export function takeHandle(socket: net.Socket): NativeHandle | null {
   const internals = socket as unknown as SocketInternals;
   const handle = internals._handle;
-  if (handle === null) return null;
+  if (!handle) return null;
   handle.readStop();
   handle.reading = false;
   handle.onread = noop;
@@ -63,4 +68,9 @@ export function closeHandle(handle: NativeHandle): void {
   } catch {
     // already closed
   }
+}
+
+/** Bytes waiting to be written, in JS and in libuv. */
+export function pendingWrite(socket: net.Socket): number {
+  return socket.writableLength + (handleOf(socket)?.writeQueueSize ?? 0);
 }
