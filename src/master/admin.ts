@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import { ClusterMetrics, type MetricsSources } from './cluster-metrics.js';
 import { dashboardAsset } from './dashboard-assets.js';
 import type { StatusReport } from '../shared/status-report.js';
@@ -16,7 +17,7 @@ export interface AdminSources {
  * (Prometheus text), `GET /metrics.json` (the same as prom-client JSON, for
  * the dashboard) and the live dashboard at `GET /` with its files.
  */
-export async function startAdmin(address: ListenAddress, from: MetricsSources): Promise<{ server: http.Server; url: string }> {
+export async function startAdmin(address: ListenAddress, from: MetricsSources, log: Logger): Promise<{ server: http.Server; url: string }> {
   const sources: AdminSources = { status: from.status, metrics: new ClusterMetrics(from) };
   const server = http.createServer((req, res) => {
     route(req, res, sources).catch((error: Error) => {
@@ -31,6 +32,7 @@ export async function startAdmin(address: ListenAddress, from: MetricsSources): 
   });
   const a = server.address();
   const url = typeof a === 'string' || a === null ? `unix:${String(a)}` : `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  log.info({ address: url }, 'admin listening');
   return { server, url };
 }
 

@@ -29,7 +29,7 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   readonly queue: ConnectionQueue;
-  readonly counters = { accepted: 0, dispatched: 0, rejected: 0 };
+  readonly counters = { accepted: 0, dispatched: 0, rejected: 0, surplus: 0 };
   readonly #options: DispatcherOptions;
   readonly #log: Logger;
   #nextConnId = 0;
@@ -45,11 +45,15 @@ export class Dispatcher {
   /** A new connection from a listener. */
   accept(handle: NativeHandle): void {
     this.counters.accepted++;
-    this.enqueue({ id: ++this.#nextConnId, handle, since: Date.now() });
+    this.enqueue({ id: ++this.#nextConnId, handle, since: Date.now() }, 'new');
   }
 
-  /** A connection that must be served (new, or woken with the bytes in `head`); 503 if it cannot wait. */
-  enqueue(item: PendingConnection): void {
+  /**
+   * A connection that must be served: new, woken (with the bytes in `head`), or
+   * a worker's surplus; 503 if it cannot wait.
+   */
+  enqueue(item: PendingConnection, from: 'new' | 'woken' | 'surplus' = 'woken'): void {
+    if (from === 'surplus') this.counters.surplus++;
     if (this.queue.full || !this.#options.admitting()) {
       this.counters.rejected++;
       rejectBusy(item.handle);

@@ -1,9 +1,12 @@
+import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import net from 'node:net';
+import util from 'node:util';
 import { formatListenAddress, type ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { acceptRawHandles } from '../shared/node-internals/listen-handle.js';
+import { acceptOn, bindSocket, boundPort, type ListenSocket } from '../shared/node-internals/shared-listener.js';
 
 export interface BoundListener {
   readonly server: net.Server;
@@ -46,6 +49,52 @@ async function bindOne(address: ListenAddress, onConnection: (handle: NativeHand
   const real = server.address();
   const shown = typeof real === 'string' || real === null ? address : { kind: 'tcp' as const, host: real.address, port: real.port };
   return { server, address: formatListenAddress(shown) };
+}
+
+/** A listening socket the master owns and lends to workers (`--accept workers`). */
+export interface SharedListener {
+  /** The master's own descriptor of the socket: polled here only while no worker accepts. */
+  socket: ListenSocket;
+  /**
+   * False for a unix socket: closing the descriptor that bound it unlinks its
+   * path, so the master never swaps or polls it; workers alone accept on it.
+   */
+  readonly pollable: boolean;
+  /** The real address, with the port the kernel chose for port 0. */
+  readonly address: string;
+}
+
+/**
+ * Binds every address or none. A TCP address is also listened on, the master
+ * accepting on it (`onConnection`) until a worker does: listening is what
+ * finds a port in use (with SO_REUSEADDR, bind alone does not). A unix socket
+ * starts listening with its first worker. Names resolve first, as
+ * `net.Server.listen` would resolve them.
+ */
+export async function bindShared(addresses: readonly ListenAddress[], onConnection: (handle: NativeHandle) => void): Promise<SharedListener[]> {
+  const bound: SharedListener[] = [];
+  try {
+    for (const address of addresses) {
+      if (address.kind === 'unix') await removeStaleUnixSocket(address.path);
+      const host = address.kind === 'tcp' && net.isIP(address.host) === 0 ? (await dns.lookup(address.host)).address : null;
+      const socket = bindSocket(address.kind === 'unix' ? { path: address.path } : { host: host ?? address.host, port: address.port });
+      const fail = (errno: number) => new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${util.getSystemErrorName(errno)}`);
+      if (typeof socket === 'number') throw fail(socket);
+      // A unix socket's path is already ours (bind fails on a live one); a TCP port is known free only once listening.
+      const error = address.kind === 'unix' ? 0 : acceptOn(socket, onConnection, () => {});
+      if (error !== 0) {
+        socket.close();
+        throw fail(error);
+      }
+      const port = boundPort(socket);
+      const shown = address.kind === 'tcp' ? { ...address, port: port ?? address.port } : address;
+      bound.push({ socket, address: formatListenAddress(shown), pollable: address.kind === 'tcp' });
+    }
+  } catch (error) {
+    for (const l of bound) l.socket.close();
+    throw error instanceof RocketError ? error : new RocketError('RC_ERR_LISTEN_BIND', `cannot listen: ${(error as Error).message}`, { cause: error });
+  }
+  return bound;
 }
 
 /** A socket file left by a dead process refuses connections; one in use accepts them. */

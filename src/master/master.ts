@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
 import { Autoscaler } from './autoscaler.js';
 import { Dispatcher } from './dispatcher.js';
-import { bindAll, closeAll, type BoundListener } from './listener.js';
+import { openAcceptPath, type AcceptPath } from './accept-path.js';
 import { MasterLifecycle } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
@@ -40,7 +40,7 @@ export class Master {
   readonly control: PoolControl;
   readonly #startup = new StartupGate();
   readonly #shutdown: Shutdown;
-  #listeners: BoundListener[] = [];
+  #accept: AcceptPath | null = null;
   #admin: { server: http.Server; url: string } | null = null;
 
   /** `logStats`: the log sink's counts, for `/status`. */
@@ -54,16 +54,20 @@ export class Master {
       ready: (w) => {
         log.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
         this.#checkStarted();
+        this.#accept?.workerReady(w);
         this.#dispatcher.pump();
       },
       load: () => this.#dispatcher.pump(),
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
       returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
+      surplus: (_w, id, handle) => this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus'),
+      lent: (_w, index, handle) => (this.#accept ? this.#accept.lent(index, handle) : handle.close()),
       fatal: (w, code, message) => {
         log.error({ worker: w.id, workerPid: w.pid, code }, message);
         this.#startup.fail(new RocketError('RC_ERR_WORKER_START', message));
       },
-      exit: () => {
+      exit: (w) => {
+        this.#accept?.workerGone(w);
         // A crash loop: nothing to watch or scale until a reload; no timer keeps running.
         if (this.#pool.errored !== null) this.#setTimers(false);
         this.#onChildExit();
@@ -84,15 +88,10 @@ export class Master {
       // The client has a request on the wire: it is served, or answered 503 if workers are already stopping.
       wake: (id, handle, head) => this.#dispatcher.enqueue({ id, handle, head, since: Date.now() }),
       exited: (_monitor, code, signal) => {
-        if (this.#life.ending) {
-          this.#shutdown.childExited();
-          return false;
-        }
-        if (this.#startup.pending) {
-          this.#startup.fail(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
-          return false;
-        }
-        return true;
+        const restart = !this.#life.ending && !this.#startup.pending;
+        if (this.#life.ending) this.#shutdown.childExited();
+        else this.#startup.fail(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
+        return restart;
       },
     });
     const paused = () => this.#life.state !== 'running';
@@ -100,13 +99,8 @@ export class Master {
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
     this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true));
     this.#shutdown = new Shutdown({
-      config,
-      log,
-      life: this.#life,
-      pool: this.#pool,
-      parking: this.#parking,
-      dispatcher: this.#dispatcher,
-      listeners: () => this.#listeners,
+      ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
+      closeListeners: async () => this.#accept?.close(),
       admin: () => this.#admin?.server ?? null,
       pauseTimers: () => this.#setTimers(false),
     });
@@ -119,7 +113,7 @@ export class Master {
 
   /** Addresses actually bound (port 0 resolved). */
   get addresses(): readonly string[] {
-    return this.#listeners.map((l) => l.address);
+    return this.#accept?.addresses ?? [];
   }
 
   /**
@@ -132,25 +126,22 @@ export class Master {
     for (let i = 0; i < this.#bounds.minWorkers; i++) this.#pool.spawn();
     try {
       await this.#startup.wait(this.#config.startTimeout, () => this.#started());
-      this.#listeners = await bindAll(this.#config.listen, (handle) => this.#dispatcher.accept(handle));
-      if (this.#config.admin) {
-        const { startAdmin } = await import('./admin.js'); // prom-client and the dashboard: loaded only with --admin
-        this.#admin = await startAdmin(this.#config.admin, { status: () => this.status(), workers: () => this.#pool.workers });
-        this.#log.info({ address: this.#admin.url }, 'admin listening');
-      }
+      this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h) => this.#dispatcher.accept(h) });
+      // prom-client and the dashboard are loaded only with --admin.
+      if (this.#config.admin) this.#admin = await (await import('./admin.js')).startAdmin(this.#config.admin, this.#adminSources(), this.#log);
     } catch (error) {
       await this.#shutdown.force();
       throw error;
     }
     if (this.#life.ending) {
       // Stopped (a signal, `rocket-cluster stop`) while starting: what was bound after the stop closed nothing must close too.
-      await closeAll(this.#listeners);
+      await this.#accept?.close();
       this.#admin?.server.close();
       return;
     }
     this.#life.to('running');
     this.#setTimers(true);
-    for (const l of this.#listeners) this.#log.info({ address: l.address }, 'listening');
+    for (const address of this.addresses) this.#log.info({ address, accept: this.#accept?.mode }, 'listening');
   }
 
   /**
@@ -169,7 +160,11 @@ export class Master {
 
   status(): StatusReport {
     const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler };
-    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStats(), ...parts });
+    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStats(), accept: this.#accept?.mode ?? this.#config.accept, ...parts });
+  }
+
+  #adminSources() {
+    return { status: () => this.status(), workers: () => this.#pool.workers };
   }
 
   /** Enough workers and the monitor are ready: the start can bind. */

@@ -21,6 +21,7 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] };
   #nextId = 1;
+  #acceptedByExited = 0;
   #quickDeaths = 0;
   #stopping = false;
   #respawnTimers = new Set<NodeJS.Timeout>();
@@ -39,6 +40,13 @@ export class WorkerPool {
   /** Workers that count toward the pool's size: not retiring, not exited. */
   get live(): WorkerLink[] {
     return this.workers.filter((w) => !w.retiring && w.state !== 'exited');
+  }
+
+  /** Connections workers accepted themselves, those that exited included. */
+  get accepted(): number {
+    let n = this.#acceptedByExited;
+    for (const w of this.workers) n += w.accepted;
+    return n;
   }
 
   /** Workers that said ready and can take connections. */
@@ -105,6 +113,7 @@ export class WorkerPool {
   #onExit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
+    this.#acceptedByExited += worker.accepted;
     const lived = Date.now() - worker.startedAt;
     const expected = this.#stopping || worker.retiring;
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');

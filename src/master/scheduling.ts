@@ -54,3 +54,23 @@ export function pickVictims(workers: readonly RetireCandidate[], count: number):
     .slice(0, Math.max(0, count))
     .map((c) => c.i);
 }
+
+/** Connections a worker may always accept itself, however idle the pool: below this, balance does not pay an IPC hop. */
+export const ACCEPT_LIMIT_FLOOR = 4;
+/** How far over its fair share of the pool's connections a worker may go before it hands new ones over. */
+export const ACCEPT_LIMIT_SLACK = 1.25;
+
+/**
+ * `--accept workers`: how many connections a worker may hold before one it
+ * accepts goes to the master instead (which sends it to the least-loaded
+ * worker). Its fair share of the connections the accepting workers hold, with
+ * some slack, never under the floor, never over the cap. One worker alone
+ * takes everything up to the cap. This bounds SCHED_NONE's imbalance (whoever
+ * is awake accepts) at the cost of a hop for the surplus only.
+ */
+export function acceptLimit(active: readonly number[], cap: number): number {
+  if (active.length <= 1) return cap;
+  const total = active.reduce((a, b) => a + b, 0);
+  const fair = total / active.length;
+  return Math.min(cap, Math.max(ACCEPT_LIMIT_FLOOR, Math.ceil(fair * ACCEPT_LIMIT_SLACK) + 1));
+}

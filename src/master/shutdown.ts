@@ -2,7 +2,6 @@ import type http from 'node:http';
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { Dispatcher } from './dispatcher.js';
-import { closeAll, type BoundListener } from './listener.js';
 import type { MasterLifecycle } from './master-state.js';
 import type { Parking } from './parking.js';
 import type { WorkerPool } from './pool.js';
@@ -15,7 +14,8 @@ export interface ShutdownParts {
   readonly pool: WorkerPool;
   readonly parking: Parking;
   readonly dispatcher: Dispatcher;
-  listeners(): readonly BoundListener[];
+  /** Closes the listening sockets (they may not exist yet: a stop during start). */
+  closeListeners(): Promise<void>;
   admin(): http.Server | null;
   /** Stops the autoscaler's and supervisor's timers. */
   pauseTimers(): void;
@@ -53,7 +53,7 @@ export class Shutdown {
     parking.kill();
     dispatcher.closeAll();
     this.#p.admin()?.close();
-    await closeAll(this.#p.listeners());
+    await this.#p.closeListeners();
     this.childExited();
   }
 
@@ -78,7 +78,7 @@ export class Shutdown {
       log.warn({ timeoutMs: config.shutdownTimeout }, 'shutdown timeout: killing what is left');
       void this.force();
     }, config.shutdownTimeout);
-    await closeAll(this.#p.listeners());
+    await this.#p.closeListeners();
     parking.stop();
     // Workers are told to stop only once the queue is empty, so no queued client is dropped.
     dispatcher.whenEmpty(() => {

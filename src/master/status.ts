@@ -21,6 +21,8 @@ export interface StatusSources {
   readonly supervisor: Supervisor;
   readonly autoscaler: Autoscaler;
   readonly logs: LogStats;
+  /** How new connections come in (`--accept`). */
+  readonly accept: 'workers' | 'master';
 }
 
 export function buildStatus(s: StatusSources): StatusReport {
@@ -52,7 +54,15 @@ export function buildStatus(s: StatusSources): StatusReport {
     })),
     restarts: pool.restarts,
     pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
-    connections: { accepted: c.accepted, dispatched: c.dispatched, parks: p.parks, wakes: p.wakes },
+    connections: {
+      accept: s.accept,
+      accepted: c.accepted,
+      acceptedByWorkers: pool.accepted,
+      surplus: c.surplus,
+      dispatched: c.dispatched,
+      parks: p.parks,
+      wakes: p.wakes,
+    },
     logs: s.logs,
   };
 }

@@ -20,6 +20,10 @@ export interface WorkerEvents {
    * master owns `handle` again; `head` is what must still be replayed.
    */
   returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void;
+  /** The worker accepted a connection over its limit; the master now owns `handle`. */
+  surplus(worker: WorkerLink, id: number, handle: NativeHandle): void;
+  /** A copy of shared listening socket `index` the master asked for (`lend`); the master owns it. */
+  lent(worker: WorkerLink, index: number, handle: NativeHandle): void;
   exit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
@@ -31,7 +35,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** Resolves once the worker said ready; rejects if it failed or exited first. */
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
-  #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
+  #reported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
   #sent = 0;
   readonly #scrapes = new Replies<MetricsJson>();
   /** Told to retire: its exit is expected and it is not replaced. */
@@ -104,6 +108,16 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return outcome;
   }
 
+  /** Lends the worker shared listening socket `index`; resolves true once it accepts on it. */
+  async listen(index: number, socket: NativeHandle, limit: number): Promise<boolean> {
+    return (await this.channel.shareHandle({ t: 'listen', index, limit }, socket)) === 'taken';
+  }
+
+  /** Connections this worker accepted itself (from its reports). */
+  get accepted(): number {
+    return this.#reported.accepted;
+  }
+
   protected override reclaim(message: MasterToWorker, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void {
     if (outcome === 'timeout') this.kill(); // hung, and may hold a copy: it must not serve this connection later
     if (message.t === 'conn') this.#events.returned(this, message.id, handle, message.head, outcome);
@@ -142,6 +156,15 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
       case 'park':
         if (!handle) return false;
         this.#events.park(this, m.id, handle);
+        return true;
+      case 'surplus':
+        if (!handle) return false;
+        this.#reported = { ...this.#reported, active: m.active, received: m.received };
+        this.#events.surplus(this, m.id, handle);
+        return true;
+      case 'lent':
+        if (!handle) return false;
+        this.#events.lent(this, m.index, handle);
         return true;
       case 'metrics':
         this.#scrapes.settle(m.id, m.metrics);

@@ -91,10 +91,26 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
    * settled: closed here if the peer took it, else given to `reclaim`.
    */
   sendHandle(message: Out, handle: NativeHandle): Promise<HandleOutcome> {
+    return this.#enqueue(message, handle, (outcome, reason) => {
+      if (outcome === 'taken') closeHandle(handle);
+      else this.#reclaimSafely(message, handle, outcome, reason);
+    });
+  }
+
+  /**
+   * Lends a copy of a handle this process keeps: a listening socket the master
+   * shares with its workers, or one a worker gives back. Both processes own a
+   * descriptor of the same socket afterwards, so nothing is closed or
+   * reclaimed here whatever the outcome; paced like `sendHandle`.
+   */
+  shareHandle(message: Out, handle: NativeHandle): Promise<HandleOutcome> {
+    return this.#enqueue(message, handle, () => {});
+  }
+
+  #enqueue(message: Out, handle: NativeHandle, settled: (outcome: HandleOutcome, reason: string) => void): Promise<HandleOutcome> {
     return new Promise((resolve) => {
       const settle = (outcome: HandleOutcome, reason: string) => {
-        if (outcome === 'taken') closeHandle(handle);
-        else this.#reclaimSafely(message, handle, outcome, reason);
+        settled(outcome, reason);
         resolve(outcome);
       };
       if (!this.connected) {

@@ -82,6 +82,10 @@ export const OPTIONS = {
   },
   queuePerWorker: { ...integer(1), ...on, describe: 'waiting connections per extra worker when the pool grows', default: DEFAULTS.queuePerWorker },
   scaleDownAfter: { ...ms(0), ...on, describe: 'ms the pool must be idle before one worker retires (and between two retirements)', default: DEFAULTS.scaleDownAfter },
+  accept: {
+    kind: 'string', schema: z.enum(['workers', 'master']), expected: 'workers or master', ...on, default: 'workers',
+    describe: 'who accepts new connections: workers with room, on the listening sockets the master shares (no IPC hop), or the master for every one',
+  },
   queueSize: { ...integer(1), ...on, describe: 'connections waiting for a worker before new ones get 503', default: DEFAULTS.queueSize },
   workerConnections: { ...integer(1), ...on, describe: 'connections one worker serves at once', default: DEFAULTS.workerConnections },
   parkAfter: { ...ms(0), ...on, describe: 'ms a keep-alive connection idles in a worker before it is parked; 0 never parks', default: DEFAULTS.parkAfter },

@@ -1,6 +1,9 @@
 /**
  * Every IPC message that crosses a process boundary, defined once.
  *
+ *   master ─── listen{index,limit}+shared listening socket ──▶ worker (--accept workers)
+ *   client ──TCP──▶ worker (accepts itself while under its limit)
+ *                     master ◀── surplus{id}+handle ── worker (over its limit: to the queue)
  *   client ──TCP──▶ master ─── conn{id,head}+handle ──▶ worker 1..N
  *                     ▲  ◀──── ack{seq,ok} ───────────────┘   │
  *                     │  ◀──── park{id}+handle ────────────────┘ (idle keep-alive)
@@ -49,6 +52,8 @@ export interface WorkerLoad {
   readonly served: number;
   /** Connections received from the master since the worker started. */
   readonly received: number;
+  /** Connections the worker accepted itself on shared listening sockets since it started. */
+  readonly accepted: number;
   /** Event-loop utilization (0..1) since the previous report: near 1 is a CPU-saturated worker. */
   readonly elu: number;
   /** Resident memory of the worker process, in bytes. */
@@ -66,13 +71,30 @@ export type MasterToWorker =
   /** Retirement (reload, scale-down): park every connection once idle, finish in-flight requests, exit. */
   | { readonly t: 'retire' }
   /** Shutdown of the whole server: close connections gracefully, exit. */
-  | { readonly t: 'shutdown' };
+  | { readonly t: 'shutdown' }
+  /**
+   * With a shared listening socket (`index` into --listen) lent along: accept on
+   * it. A connection accepted while holding `limit` or more goes to the master.
+   */
+  | { readonly t: 'listen'; readonly index: number; readonly limit: number }
+  /** The most connections the worker holds before new ones it accepts go to the master. */
+  | { readonly t: 'limit'; readonly limit: number }
+  /** Lend the master a copy of shared listening socket `index` (answered by `lent`). */
+  | { readonly t: 'lend'; readonly index: number };
 
 export type WorkerToMaster =
   | Ack
   | ({ readonly t: 'ready' } & WorkerLoad)
   | ({ readonly t: 'load' } & WorkerLoad)
   | { readonly t: 'park'; readonly id: number }
+  /**
+   * A connection the worker accepted over its limit, never read: the master
+   * queues it. With the worker's connection counts as of now, so that the
+   * master does not send it straight back.
+   */
+  | { readonly t: 'surplus'; readonly id: number; readonly active: number; readonly received: number }
+  /** A copy of shared listening socket `index`, asked for by `lend`. */
+  | { readonly t: 'lent'; readonly index: number }
   | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly t: 'fatal'; readonly code: string; readonly message: string };
 

@@ -66,7 +66,21 @@ export interface StatusReport {
     /** Scale events since start, by kind. */
     readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
   };
-  readonly connections: { readonly accepted: number; readonly dispatched: number; readonly parks: number; readonly wakes: number };
+  /**
+   * `accepted`: by the master (every new connection with `--accept master`);
+   * `acceptedByWorkers`: by workers on the shared listeners (`--accept workers`);
+   * `surplus`: of those, handed to the master's queue by a worker over its limit;
+   * `dispatched`: sent from the queue to a worker.
+   */
+  readonly connections: {
+    readonly accept: 'workers' | 'master';
+    readonly accepted: number;
+    readonly acceptedByWorkers: number;
+    readonly surplus: number;
+    readonly dispatched: number;
+    readonly parks: number;
+    readonly wakes: number;
+  };
   /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
   readonly logs: LogStats;
 }

@@ -79,12 +79,16 @@ export class Connections {
     return this.#received;
   }
 
-  /** Tracks a socket the http server has just been given, with `replayed` bytes unshifted into it. */
-  adopt(socket: net.Socket, id: number, replayed: number): void {
+  /**
+   * Tracks a socket the http server has just been given, with `replayed` bytes
+   * unshifted into it. `fromMaster`: it came from the master, which counts what
+   * it sent against `received`; one accepted here does not count there.
+   */
+  adopt(socket: net.Socket, id: number, replayed: number, fromMaster: boolean): void {
     const t: Tracked = { id, socket, replayed, requests: 0, finished: 0, open: [], idleTick: -1, bytesAtIdle: 0, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
     this.#all.add(t);
-    this.#received++;
+    if (fromMaster) this.#received++;
     socket.once('close', () => this.#forget(t));
     // A connection that never sends a request is idle from the start (a browser's preconnect).
     this.#maybeIdle(t);

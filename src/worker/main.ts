@@ -12,7 +12,7 @@ import { WorkerRuntime } from './worker.js';
 const START_MARGIN_MS = 250;
 const { id, config } = readChildEnv('worker');
 const log = createLogger('worker', config.logLevel, { worker: id });
-const runtime = new WorkerRuntime(config, log);
+const runtime = new WorkerRuntime(id, config, log);
 
 exitWithParent(() => runtime.drain('master gone'));
 ignoreMasterSignals();

@@ -5,9 +5,11 @@ import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
+import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
 import type { Logger } from '../shared/logger.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
+import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
 import { WorkerMetrics } from './metrics.js';
 
@@ -28,7 +30,8 @@ export class WorkerRuntime {
   #server: http.Server | null = null;
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
-  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
+  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
+  readonly #acceptor: Acceptor;
   #lastElu = performance.eventLoopUtilization();
   /** Leaving: retiring or shutting down; exits once no connection is left. */
   #draining = false;
@@ -36,7 +39,7 @@ export class WorkerRuntime {
   #closing = false;
   #exiting = false;
 
-  constructor(config: ClusterConfig, log: Logger) {
+  constructor(id: number, config: ClusterConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), {
@@ -45,6 +48,18 @@ export class WorkerRuntime {
       reclaim: (_m, handle) => closeHandle(handle),
     });
     this.#metrics = config.admin ? new WorkerMetrics() : null;
+    this.#acceptor = new Acceptor(id, {
+      active: () => this.#connections.active,
+      accepted: (connId, client) => {
+        this.#serve(connId, client, undefined, false);
+        this.#reportLoad('connections');
+      },
+      surplus: (connId, client) => {
+        const { active, received } = this.#connections;
+        void this.#channel.sendHandle({ t: 'surplus', id: connId, active, received }, client);
+      },
+      failed: (errno) => this.#log.warn({ errno }, 'accept failed (out of file descriptors?): the connection waits in the backlog'),
+    });
     this.#connections = new Connections(config.parkAfter, {
       betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
       park: (id, handle) => this.#park(id, handle),
@@ -92,6 +107,7 @@ export class WorkerRuntime {
     if (this.#draining && this.#closing) return;
     this.#draining = true;
     this.#closing = true;
+    this.#acceptor.stop();
     this.#log.info({ reason, connections: this.#connections.active }, 'draining');
     this.#connections.drain();
     this.#server?.close();
@@ -102,6 +118,7 @@ export class WorkerRuntime {
   #retire(): void {
     if (this.#draining) return;
     this.#draining = true;
+    this.#acceptor.stop();
     this.#log.info({ connections: this.#connections.active }, 'retiring');
     this.#connections.retire();
     this.#exitIfDrained();
@@ -110,7 +127,17 @@ export class WorkerRuntime {
   #receive(m: MasterToWorker, handle: NativeHandle | undefined): boolean {
     switch (m.t) {
       case 'conn':
-        return this.#serve(m.id, handle, m.head);
+        return this.#serve(m.id, handle, m.head, true);
+      case 'listen':
+        return handle !== undefined && this.#server !== null && this.#acceptor.add(m.index, handle as ListenSocket, m.limit);
+      case 'limit':
+        this.#acceptor.setLimit(m.limit);
+        return true;
+      case 'lend': {
+        const socket = this.#acceptor.socket(m.index);
+        if (socket) void this.#channel.shareHandle({ t: 'lent', index: m.index }, socket);
+        return true;
+      }
       case 'shutdown':
         this.drain('shutdown');
         return true;
@@ -138,7 +165,8 @@ export class WorkerRuntime {
     this.#channel.post({ t: 'metrics', id, metrics });
   }
 
-  #serve(id: number, handle: NativeHandle | undefined, head: string | undefined): boolean {
+  /** `fromMaster`: sent by the master (it counts those), or accepted here. */
+  #serve(id: number, handle: NativeHandle | undefined, head: string | undefined, fromMaster: boolean): boolean {
     const server = this.#server;
     if (!handle || !server) return false;
     const socket = socketFromHandle(handle);
@@ -146,7 +174,7 @@ export class WorkerRuntime {
     const replay = head === undefined ? null : Buffer.from(head, 'base64');
     if (replay) socket.unshift(replay);
     server.emit('connection', socket);
-    this.#connections.adopt(socket, id, replay?.length ?? 0);
+    this.#connections.adopt(socket, id, replay?.length ?? 0, fromMaster);
     return true;
   }
 
@@ -188,7 +216,7 @@ export class WorkerRuntime {
     const c = this.#connections;
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
-    return { active: c.active, served: c.served, received: c.received, elu: Math.round(elu.utilization * 1000) / 1000, rss: process.memoryUsage.rss() };
+    return { active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted, elu: Math.round(elu.utilization * 1000) / 1000, rss: process.memoryUsage.rss() };
   }
 
   #exitIfDrained(): void {

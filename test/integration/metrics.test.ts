@@ -41,7 +41,7 @@ function adminGet(cluster: Cluster, path: string): Promise<{ status: number; typ
 
 describe('GET /metrics on the admin listener', () => {
   it('sums requests by status across workers exactly, with the histogram, default metrics and the cluster gauges', async () => {
-    const cluster = await startCluster(app, ['--workers', '2', '--no-access-log']);
+    const cluster = await startCluster(app, ['--workers', '2', '--no-access-log', '--accept', 'master']);
     const paths = [...Array<string>(40).fill('/'), ...Array<string>(6).fill('/404'), ...Array<string>(4).fill('/500')];
     const pids = new Set<number>();
     for (const path of paths) pids.add((await request(cluster, path)).pid);
@@ -89,7 +89,7 @@ describe('GET /metrics on the admin listener', () => {
   });
 
   it('counts parked and woken handoffs and shows the parked socket', async () => {
-    const cluster = await startCluster(app, ['--workers', '1', '--park-after', '150', '--no-access-log']);
+    const cluster = await startCluster(app, ['--workers', '1', '--park-after', '150', '--no-access-log', '--accept', 'master']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/'));
     await client.responses(1);

@@ -10,8 +10,8 @@ interface Echo {
 }
 
 describe('the bounded queue', () => {
-  it('holds a connection while every worker is full, answers 503 + Retry-After when the queue is full, then serves the queued one', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1']);
+  it.each(['master', 'workers'] as const)('--accept %s: holds a connection while every worker is full, answers 503 + Retry-After when the queue is full, then serves the queued one', async (accept) => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--accept', accept]);
     const clients: RawClient[] = [];
     try {
       // The one worker slot is held by a request whose body the test sends later:
@@ -19,9 +19,10 @@ describe('the bounded queue', () => {
       const holder = await RawClient.connect(cluster.port);
       clients.push(holder);
       await holder.write(head('POST', '/held', ['Content-Length: 4', 'Connection: close']));
-      // Once the master has counted the handoff, its count of the worker's connections is exact (see the regression test below).
-      await expect.poll(async () => (await cluster.status()).connections.dispatched, { timeout: 10_000, interval: 25 }).toBe(1);
-      expect((await cluster.status()).workers[0]?.connections).toBe(1);
+      // Once the master has counted the handoff (or the worker's own accept), its count of the worker's connections is exact (see the regression test below).
+      const taken = async () => ((s) => (accept === 'master' ? s.connections.dispatched : s.connections.acceptedByWorkers))(await cluster.status());
+      await expect.poll(taken, { timeout: 10_000, interval: 25 }).toBe(1);
+      await expect.poll(async () => (await cluster.status()).workers[0]?.connections, { timeout: 10_000, interval: 25 }).toBe(1);
 
       // The second connection waits in the queue, its request already sent.
       const queued = await RawClient.connect(cluster.port);
@@ -58,14 +59,16 @@ describe('the bounded queue', () => {
       status = await cluster.status();
       expect(status.queue.depth).toBe(0);
       expect(status.queue.rejected).toBe(1);
-      expect(status.connections.accepted).toBe(3);
+      // With --accept workers the worker accepted all three and, at its cap, handed two to the queue.
+      const counts = accept === 'master' ? { accepted: 3, acceptedByWorkers: 0, surplus: 0, dispatched: 2 } : { accepted: 0, acceptedByWorkers: 3, surplus: 2, dispatched: 1 };
+      expect(status.connections).toMatchObject(counts);
     } finally {
       for (const c of clients) c.close();
     }
   });
 
   it('an idle keep-alive connection does not hold a full worker: once it is parked, the queued connection is served, and it comes back itself', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--park-after', '100']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--park-after', '100', '--accept', 'master']);
     const clients: RawClient[] = [];
     try {
       const first = await RawClient.connect(cluster.port);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickVictims } from '../../src/master/scheduling.js';
+import { ACCEPT_LIMIT_FLOOR, ACCEPT_LIMIT_SLACK, acceptLimit, pickVictims } from '../../src/master/scheduling.js';
 
 const pool = (...active: number[]) => active.map((a) => ({ active: a }));
 
@@ -19,5 +19,18 @@ describe('pickVictims', () => {
     expect(pickVictims(pool(1, 2), 0)).toEqual([]);
     expect(pickVictims(pool(1, 2), -1)).toEqual([]);
     expect(pickVictims([], 1)).toEqual([]);
+  });
+});
+
+describe('acceptLimit', () => {
+  it('lets one worker take everything up to the cap', () => {
+    expect(acceptLimit([7], 100)).toBe(100);
+    expect(acceptLimit([], 100)).toBe(100);
+  });
+
+  it('is the fair share with slack, at least the floor, at most the cap', () => {
+    expect(acceptLimit([0, 0, 0, 0], 1000)).toBe(ACCEPT_LIMIT_FLOOR);
+    expect(acceptLimit([20, 10, 10, 10], 1000)).toBe(Math.ceil(12.5 * ACCEPT_LIMIT_SLACK) + 1);
+    expect(acceptLimit([500, 500], 300)).toBe(300);
   });
 });

@@ -1,0 +1,62 @@
+import type { ClusterConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { NativeHandle } from '../shared/node-internals/handles.js';
+import { canShareListeners } from '../shared/node-internals/shared-listener.js';
+import { bindAll, bindShared, closeAll } from './listener.js';
+import { SharedAccept } from './shared-accept.js';
+import type { WorkerLink } from './worker-link.js';
+
+/**
+ * How new connections come in (`--accept`): every one through the master's
+ * queue (`master`), or accepted by workers with room on sockets the master
+ * lends them (`workers`, the default), the master's queue then taking only
+ * the overflow and woken connections. Either way the master binds and owns
+ * every listening socket.
+ */
+export interface AcceptPath {
+  readonly mode: 'workers' | 'master';
+  /** Addresses actually bound (port 0 resolved). */
+  readonly addresses: readonly string[];
+  /** A worker said ready: it may accept (workers mode). */
+  workerReady(worker: WorkerLink): void;
+  /** A worker exited. */
+  workerGone(worker: WorkerLink): void;
+  /** A worker lent back listener `index` (workers mode). */
+  lent(index: number, handle: NativeHandle): void;
+  /** Accepts no more; the sockets close once no process holds them. */
+  close(): Promise<void>;
+}
+
+export interface AcceptPathOptions {
+  readonly workers: () => readonly WorkerLink[];
+  /** A connection the master accepted: to the dispatcher. */
+  accept(handle: NativeHandle): void;
+}
+
+/** Binds every address (all or nothing) and starts accepting, by workers that are ready or by the master. */
+export async function openAcceptPath(config: ClusterConfig, log: Logger, o: AcceptPathOptions): Promise<AcceptPath> {
+  if (config.accept === 'master' || !canShareListeners()) {
+    if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
+    const listeners = await bindAll(config.listen, o.accept);
+    return {
+      mode: 'master',
+      addresses: listeners.map((l) => l.address),
+      workerReady: () => {},
+      workerGone: () => {},
+      lent: (_index, handle) => handle.close(),
+      close: () => closeAll(listeners),
+    };
+  }
+  const listeners = await bindShared(config.listen, o.accept);
+  const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, workers: o.workers, accept: o.accept }, log);
+  // The ready workers start accepting; with none (they all died meanwhile) the master goes on.
+  await Promise.all(o.workers().map((w) => shared.lendTo(w)));
+  return {
+    mode: 'workers',
+    addresses: shared.listeners.map((l) => l.address),
+    workerReady: (w) => void shared.lendTo(w),
+    workerGone: (w) => shared.drop(w),
+    lent: (index, handle) => shared.lent(index, handle),
+    close: async () => shared.close(),
+  };
+}
