@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import { Replies } from './replies.js';
 import type { WorkerSnapshot } from './scheduling.js';
@@ -32,6 +32,8 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
   #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
+  /** As the worker said when ready; null before. */
+  parking: ParkingState | null = null;
   #sent = 0;
   readonly #scrapes = new Replies<MetricsJson>();
   /** Told to retire: its exit is expected and it is not replaced. */
@@ -131,6 +133,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     switch (m.t) {
       case 'ready':
         this.#reported = m;
+        this.parking = m.parking;
         if (this.state === 'spawning') this.state = 'ready';
         this.#startedSettle.resolve();
         this.#events.ready(this);
