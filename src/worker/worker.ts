@@ -3,7 +3,7 @@ import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import type { Logger } from '../shared/logger.js';
+import { flushLogs, type Logger } from '../shared/logger.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
@@ -116,6 +116,7 @@ export class WorkerRuntime {
       { internal: missing, reason, node: process.version },
       `Node internal ${missing} is missing or changed (${reason}): parking is off in this worker, idle connections stay until Node's keep-alive timeout, retirement closes them`,
     );
+    flushLogs(); // now, not with the next batch: the operator should see why before any connection arrives
   }
 
   fatal(code: string, message: string): void {
