@@ -32,8 +32,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
   #reported: WorkerLoad = { active: 0, served: 0, received: 0, elu: 0, rss: 0 };
-  /** As the worker said when ready; null before. */
-  parking: ParkingState | null = null;
+  #parking: ParkingState | null = null;
   #sent = 0;
   readonly #scrapes = new Replies<MetricsJson>();
   /** Told to retire: its exit is expected and it is not replaced. */
@@ -73,6 +72,11 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
 
   get served(): number {
     return this.#reported.served;
+  }
+
+  /** Whether it can hand connections back, as it said when ready; null before. */
+  get parking(): ParkingState | null {
+    return this.#parking;
   }
 
   get rss(): number {
@@ -133,7 +137,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     switch (m.t) {
       case 'ready':
         this.#reported = m;
-        this.parking = m.parking;
+        this.#parking = m.parking;
         if (this.state === 'spawning') this.state = 'ready';
         this.#startedSettle.resolve();
         this.#events.ready(this);
