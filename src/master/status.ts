@@ -51,6 +51,7 @@ export function buildStatus(s: StatusSources): StatusReport {
       connections: w.active,
       served: w.served,
       uptimeMs: now - w.startedAt,
+      parking: w.parking,
     })),
     restarts: pool.restarts,
     pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },

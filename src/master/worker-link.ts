@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import { Replies } from './replies.js';
 import type { WorkerSnapshot } from './scheduling.js';
@@ -36,6 +36,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
   #reported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
+  #parking: ParkingState | null = null;
   #sent = 0;
   readonly #scrapes = new Replies<MetricsJson>();
   /** Told to retire: its exit is expected and it is not replaced. */
@@ -75,6 +76,11 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
 
   get served(): number {
     return this.#reported.served;
+  }
+
+  /** Whether it can hand connections back, as it said when ready; null before. */
+  get parking(): ParkingState | null {
+    return this.#parking;
   }
 
   get rss(): number {
@@ -145,6 +151,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     switch (m.t) {
       case 'ready':
         this.#reported = m;
+        this.#parking = m.parking;
         if (this.state === 'spawning') this.state = 'ready';
         this.#startedSettle.resolve();
         this.#events.ready(this);

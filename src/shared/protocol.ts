@@ -60,6 +60,17 @@ export interface WorkerLoad {
   readonly rss: number;
 }
 
+/**
+ * Whether a worker can hand connections back (park them, and on retirement).
+ * Off when a Node internal it needs is missing (`reason` names it): then it
+ * keeps idle connections under Node's own keep-alive timeout and closes them
+ * when it leaves.
+ */
+export interface ParkingState {
+  readonly enabled: boolean;
+  readonly reason?: string;
+}
+
 /** One process's metrics as prom-client's `getMetricsAsJSON()` gives them; the master sums workers' with `AggregatorRegistry.aggregate`. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
@@ -84,7 +95,7 @@ export type MasterToWorker =
 
 export type WorkerToMaster =
   | Ack
-  | ({ readonly t: 'ready' } & WorkerLoad)
+  | ({ readonly t: 'ready'; readonly parking: ParkingState } & WorkerLoad)
   | ({ readonly t: 'load' } & WorkerLoad)
   | { readonly t: 'park'; readonly id: number }
   /**

@@ -5,6 +5,8 @@
  * protocol read it.
  */
 
+import type { ParkingState } from './protocol.js';
+
 /** A child process's life as the master sees it. */
 export type ChildState = 'spawning' | 'ready' | 'draining' | 'stopping' | 'exited';
 
@@ -53,6 +55,8 @@ export interface StatusReport {
     readonly connections: number;
     readonly served: number;
     readonly uptimeMs: number;
+    /** What the worker said when ready (null before): off when a Node internal it needs is missing. */
+    readonly parking: ParkingState | null;
   }[];
   readonly restarts: number;
   /** Pool bounds and the last scale events with their reason. */

@@ -14,6 +14,8 @@ interface Tracked {
   readonly replayed: number;
   /** Sweep tick at which the connection was last seen going idle; -1 while busy. */
   idleTick: number;
+  /** When (performance.now()) it was last seen going idle; -1 if not since its last request. */
+  idleAt: number;
   bytesAtIdle: number;
   gone: boolean;
 }
@@ -41,6 +43,16 @@ const SWEEPS_PER_PARK = 2;
 const DRAIN_FRESH_GRACE_MS = 1000;
 
 /**
+ * Without Node's list of connections between messages (parking off: an
+ * internal is missing), a leaving worker closes a connection once no byte has
+ * come from its client for this long after its last response: a client in a
+ * burst sends its next request within milliseconds and is answered with
+ * `Connection: close` instead, so the close cannot cut a request short unless
+ * it is sent just as the close goes out, the race any keep-alive timeout has.
+ */
+const FALLBACK_IDLE_CLOSE_MS = 1000;
+
+/**
  * The worker's connections: counts them, sees when one sits idle between
  * requests, and after `parkAfter` ms hands it back instead of holding it.
  * Idle means all of: every request has its response finished, nothing is left
@@ -48,22 +60,28 @@ const DRAIN_FRESH_GRACE_MS = 1000;
  * worker), no byte of a next request has been read (its parser is between
  * messages, or it never sent a byte), and no byte arrived since it went idle.
  * One periodic sweep finds them: no timer and no parser hook per request.
+ *
+ * With parking off (`stopParking`: a Node internal it needs is missing), no
+ * connection is ever detached and no internal is used: leaving (retirement
+ * or shutdown) closes connections instead, each once it is quiet.
  */
 export class Connections {
-  readonly #parkAfter: number;
   readonly #events: ConnectionEvents;
   readonly #all = new Set<Tracked>();
   #served = 0;
   #received = 0;
   #tick = 0;
+  #sweeper: NodeJS.Timeout | null = null;
+  /** Connections can be detached from node:http and handed back. */
+  #detachable = true;
   /** How connections leave once the worker stops taking work: closed (shutdown) or parked (retirement). */
   #leaving: 'no' | 'close' | 'park' = 'no';
   #releaseScheduled = false;
+  #recheck: NodeJS.Timeout | null = null;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
-    this.#parkAfter = parkAfter;
     this.#events = events;
-    if (parkAfter > 0) setInterval(() => this.#sweep(), Math.max(1, parkAfter / SWEEPS_PER_PARK)).unref();
+    if (parkAfter > 0) this.#sweeper = setInterval(() => this.#sweep(), Math.max(1, parkAfter / SWEEPS_PER_PARK)).unref();
   }
 
   get active(): number {
@@ -79,13 +97,20 @@ export class Connections {
     return this.#received;
   }
 
+  /** Never detach a connection again: idle ones stay, and leaving closes them (see FALLBACK_IDLE_CLOSE_MS). */
+  stopParking(): void {
+    this.#detachable = false;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = null;
+  }
+
   /**
    * Tracks a socket the http server has just been given, with `replayed` bytes
    * unshifted into it. `fromMaster`: it came from the master, which counts what
    * it sent against `received`; one accepted here does not count there.
    */
   adopt(socket: net.Socket, id: number, replayed: number, fromMaster: boolean): void {
-    const t: Tracked = { id, socket, replayed, requests: 0, finished: 0, open: [], idleTick: -1, bytesAtIdle: 0, gone: false };
+    const t: Tracked = { id, socket, replayed, requests: 0, finished: 0, open: [], idleTick: -1, idleAt: -1, bytesAtIdle: 0, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
     this.#all.add(t);
     if (fromMaster) this.#received++;
@@ -101,6 +126,7 @@ export class Connections {
     if (this.#leaving === 'close') res.shouldKeepAlive = false;
     if (!t) return;
     t.requests++;
+    t.idleAt = -1;
     t.open.push(res);
     res.once('finish', () => {
       t.finished++;
@@ -129,17 +155,25 @@ export class Connections {
    * parked as soon as it is between requests, in-flight requests finish first,
    * and `change` reports when the last one is gone. Parking loses nothing a
    * client sent: bytes not yet read travel in the kernel buffer with the fd.
+   * With parking off, it is a drain: the connections close once quiet.
    */
   retire(): void {
     if (this.#leaving !== 'no') return;
+    if (!this.#detachable) return this.drain();
     this.#leaving = 'park';
     this.#release(true);
   }
 
-  /** Quiet: nothing in flight or unwritten, still an open http socket. */
+  /** Settled: nothing in flight or unwritten, open both ways (public API only, so it holds with parking off). */
+  #settled(t: Tracked): boolean {
+    const s = t.socket;
+    return !t.gone && t.requests === t.finished && s.writableLength === 0 && !s.destroyed && s.readable && s.writable;
+  }
+
+  /** Quiet: settled, and as Node's internals see it, no response attached, libuv's queue empty, still an http socket. */
   #quiet(t: Tracked): boolean {
     const s = t.socket;
-    return !t.gone && t.requests === t.finished && !hasResponseInFlight(s) && pendingWrite(s) === 0 && hasParser(s) && !s.destroyed && s.readable && s.writable;
+    return this.#settled(t) && (!this.#detachable || (!hasResponseInFlight(s) && pendingWrite(s) === 0 && hasParser(s)));
   }
 
   /**
@@ -153,12 +187,10 @@ export class Connections {
 
   #maybeIdle(t: Tracked): void {
     if (!this.#quiet(t)) return;
-    if (this.#leaving !== 'no') {
-      this.#scheduleRelease();
-      return;
-    }
     t.idleTick = this.#tick;
+    t.idleAt = performance.now();
     t.bytesAtIdle = t.socket.bytesRead;
+    if (this.#leaving !== 'no') this.#scheduleRelease();
   }
 
   /** Parks every connection that has been idle for at least `parkAfter` ms. */
@@ -203,13 +235,38 @@ export class Connections {
    * its first request may still be in the kernel buffer; parking it is safe.
    */
   #release(includeFresh: boolean): void {
-    const between = this.#events.betweenMessages();
-    if (between === null) return; // cannot tell a half-read request from none
+    const between = this.#detachable ? this.#events.betweenMessages() : null;
+    if (between === null) return this.#closeQuiet();
     for (const t of this.#all) {
       if ((t.requests === 0 && !includeFresh) || !this.#idle(t, between)) continue;
       if (this.#leaving === 'park') this.#park(t);
       else t.socket.destroy();
     }
+  }
+
+  /**
+   * Leaving without Node's list of connections between messages: closes each
+   * connection whose client has sent nothing for FALLBACK_IDLE_CLOSE_MS since
+   * its last response (or since it arrived), and looks again when the next
+   * one is due. A connection with a request under way is not settled, or has
+   * read bytes since: it gets its response with `Connection: close`.
+   */
+  #closeQuiet(): void {
+    const now = performance.now();
+    let next = Infinity;
+    for (const t of this.#all) {
+      // Replayed bytes are a request under way, though `bytesRead` does not count them.
+      const underWay = t.requests === 0 && t.replayed > 0;
+      if (t.idleAt < 0 || underWay || !this.#settled(t) || t.socket.bytesRead !== t.bytesAtIdle) continue;
+      const due = t.idleAt + FALLBACK_IDLE_CLOSE_MS;
+      if (due <= now) t.socket.destroy();
+      else next = Math.min(next, due);
+    }
+    if (next === Infinity || this.#recheck) return;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = null;
+      this.#closeQuiet();
+    }, next - now).unref();
   }
 
   #park(t: Tracked): void {

@@ -52,7 +52,7 @@ try {
     runtime.attach(createServer(guardListener(log, listener)));
   }
   log.debug({ shape: app.kind }, 'app loaded');
-  runtime.ready();
+  await runtime.ready();
 } catch (error) {
   const e = error instanceof RocketError ? error : new RocketError('RC_ERR_APP_LOAD', String(error));
   log.error({ code: e.code }, e.message);

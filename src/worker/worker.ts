@@ -3,11 +3,12 @@ import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
+import { flushLogs, type Logger } from '../shared/logger.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
+import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
-import type { Logger } from '../shared/logger.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { logAccess } from './access-log.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
@@ -28,6 +29,10 @@ export class WorkerRuntime {
   /** Only with an admin listener: nobody could read them otherwise. */
   readonly #metrics: WorkerMetrics | null;
   #server: http.Server | null = null;
+  /** Resolves once the server has emitted 'listening' (after the app's own listen callback). */
+  #listening: Promise<void> = Promise.resolve();
+  /** Off when a Node internal that parking needs is missing (probed when ready). */
+  #parking: ParkingState = { enabled: true };
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
   #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
@@ -77,25 +82,54 @@ export class WorkerRuntime {
     server.requestTimeout = c.requestTimeout;
     setLateLimits(server, { maxHeaderSize: c.maxHeaderSize, connectionsCheckingInterval: c.timeoutCheckInterval });
     // With parking on, idle time is ours to count (Node's own timer would close the socket).
-    server.keepAliveTimeout = c.parkAfter > 0 ? 0 : c.keepAliveTimeout;
+    server.keepAliveTimeout = this.#countsIdleTime ? 0 : c.keepAliveTimeout;
     server.prependListener('request', (req, res) => {
       this.#connections.onRequest(req, res);
-      if (c.parkAfter > 0) advertiseKeepAlive(res, c.keepAliveTimeout);
+      if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
       this.#metrics?.onRequest(res);
       if (c.accessLog) logAccess(this.#log, req, res);
     });
     if (callback) server.once('listening', callback);
+    this.#listening = new Promise((resolve) => server.once('listening', () => resolve()));
     const first = c.listen[0];
     const shown = first?.kind === 'tcp' ? first : { host: '127.0.0.1', port: 0 };
     listenWithoutBinding(server, shown, () => {});
     this.#server = server;
   }
 
-  /** Tells the master this worker can take connections. */
-  ready(): void {
-    // A report at least this often: the master sees event-loop utilization, and silence means hung.
+  /** Parking is on and idle connections leave after --park-after: the keep-alive time is ours to count, not Node's. */
+  get #countsIdleTime(): boolean {
+    return this.#parking.enabled && this.#config.parkAfter > 0;
+  }
+
+  /**
+   * Checks the Node internals parking relies on, once the app is loaded and its
+   * server listening (so a Node version or an app that broke one is seen
+   * either way), then tells the master this worker can take connections.
+   */
+  async ready(): Promise<void> {
+    await this.#listening;
+    const probe = this.#server ? probeInternals(this.#server) : { ok: true as const };
+    if (!probe.ok) this.#stopParking(probe.missing, probe.reason);
     setInterval(() => this.#postLoad(), HEARTBEAT_MS).unref();
-    this.#channel.post({ t: 'ready', ...this.#load() });
+    this.#channel.post({ t: 'ready', parking: this.#parking, ...this.#load() });
+  }
+
+  /**
+   * Safe mode for a Node this code does not know: no connection is ever
+   * detached, Node's own keep-alive timeout applies (as with --park-after 0),
+   * and leaving (retirement too) closes connections once quiet instead of
+   * handing them back, so that a retiring worker still exits on its own.
+   */
+  #stopParking(missing: string, reason: string): void {
+    this.#parking = { enabled: false, reason: `Node internal ${missing}: ${reason}` };
+    this.#connections.stopParking();
+    if (this.#server) this.#server.keepAliveTimeout = this.#config.keepAliveTimeout;
+    this.#log.error(
+      { internal: missing, reason, node: process.version },
+      `Node internal ${missing} is missing or changed (${reason}): parking is off in this worker, idle connections stay until Node's keep-alive timeout, retirement closes them`,
+    );
+    flushLogs(); // now, not with the next batch: the operator should see why before any connection arrives
   }
 
   fatal(code: string, message: string): void {
