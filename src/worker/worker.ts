@@ -12,7 +12,7 @@ import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, 
 import { logAccess } from './access-log.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
-import { WorkerMetrics } from './metrics.js';
+import type { WorkerMetrics } from './metrics.js';
 
 const REPORT_MS = 20;
 const NEAR_CAP = 0.9;
@@ -27,7 +27,9 @@ export class WorkerRuntime {
   readonly #channel: Channel<MasterToWorker, WorkerToMaster>;
   readonly #connections: Connections;
   /** Only with an admin listener: nobody could read them otherwise. */
-  readonly #metrics: WorkerMetrics | null;
+  #metrics: WorkerMetrics | null = null;
+  /** prom-client is loaded only with an admin listener (nobody could read the metrics otherwise). */
+  readonly #metricsLoaded: Promise<void>;
   #server: http.Server | null = null;
   /** Resolves once the server has emitted 'listening' (after the app's own listen callback). */
   #listening: Promise<void> = Promise.resolve();
@@ -37,6 +39,8 @@ export class WorkerRuntime {
   #reportTimer: NodeJS.Timeout | null = null;
   #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
   readonly #acceptor: Acceptor;
+  #rss = 0;
+  #rssAt = -Infinity;
   #lastElu = performance.eventLoopUtilization();
   /** Leaving: retiring or shutting down; exits once no connection is left. */
   #draining = false;
@@ -52,7 +56,7 @@ export class WorkerRuntime {
       // A park the master did not take: the connection is closed, as a keep-alive timeout would close it.
       reclaim: (_m, handle) => closeHandle(handle),
     });
-    this.#metrics = config.admin ? new WorkerMetrics() : null;
+    this.#metricsLoaded = config.admin ? import('./metrics.js').then((m) => void (this.#metrics = new m.WorkerMetrics())) : Promise.resolve();
     this.#acceptor = new Acceptor(id, {
       active: () => this.#connections.active,
       accepted: (connId, client) => {
@@ -108,6 +112,7 @@ export class WorkerRuntime {
    * either way), then tells the master this worker can take connections.
    */
   async ready(): Promise<void> {
+    await this.#metricsLoaded;
     await this.#listening;
     const probe = this.#server ? probeInternals(this.#server) : { ok: true as const };
     if (!probe.ok) this.#stopParking(probe.missing, probe.reason);
@@ -250,7 +255,13 @@ export class WorkerRuntime {
     const c = this.#connections;
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
-    return { active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted, elu: Math.round(elu.utilization * 1000) / 1000, rss: process.memoryUsage.rss() };
+    // RSS costs a read of /proc each time: under `Connection: close` load, reports go out every 20 ms.
+    const now = Date.now();
+    if (now - this.#rssAt >= HEARTBEAT_MS) {
+      this.#rss = process.memoryUsage.rss();
+      this.#rssAt = now;
+    }
+    return { active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted, elu: Math.round(elu.utilization * 1000) / 1000, rss: this.#rss };
   }
 
   #exitIfDrained(): void {

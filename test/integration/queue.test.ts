@@ -109,7 +109,7 @@ describe('the bounded queue', () => {
   // counts are read once, right after each handoff, never polled, as a poll
   // would wait out the phantom connection.
   it('a worker under its --worker-connections cap takes the next connection, and /status counts each connection once', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '0']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '0', '--accept', 'master']);
     const clients: RawClient[] = [];
     try {
       // The first connection holds one of the two slots with a request whose body is still to come.
