@@ -28,9 +28,10 @@ const started = new Set<Launched>();
 /**
  * Spawns `node <args>` with piped output. Output is read for the whole life of
  * the process: a server that logs into a full pipe would block, which would
- * show up as a throughput collapse rather than an error.
+ * show up as a throughput collapse rather than an error. `cleanup` runs once
+ * the process has exited (for example, removing its temporary log directory).
  */
-export function launch(label: string, args: readonly string[]): Launched {
+export function launch(label: string, args: readonly string[], opts: { readonly cleanup?: () => void } = {}): Launched {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`${label}: spawn failed`);
   const pid = child.pid;
@@ -93,6 +94,7 @@ export function launch(label: string, args: readonly string[]): Launched {
       while (Date.now() < deadline && knownTree.some(isAlive)) await sleep(50);
       signal(knownTree.filter(isAlive), 'SIGKILL');
       await exited;
+      opts.cleanup?.();
     },
   };
   started.add(launched);

@@ -1,6 +1,14 @@
-// Baseline 2: the app under node:cluster, round-robin. Usage: node cluster-server.js <app> <workers>
-// This is the "node:cluster script" that DESIGN.md §10 measured; rocket-cluster's
-// targets are ratios against it.
+// Baseline 2: the app under node:cluster. Usage:
+//   node cluster-server.js <app> [workers] [rr|none] [count]
+// `rr` (the default) is cluster.SCHED_RR, the "node:cluster script" that
+// DESIGN.md §10 measured; rocket-cluster's targets are ratios against it.
+// `none` is cluster.SCHED_NONE: every worker accepts on the shared listening
+// socket, as rocket-cluster's `--accept workers` does.
+//
+// `count`: each worker counts the requests it served; SIGUSR2 makes the
+// primary ask every worker and log `{"msg":"served","workers":{"<pid>":n}}`
+// (the balance measurement). Off by default so the baseline runs no extra code
+// per request.
 //
 // SIGHUP: a rolling restart as people write it by hand with node:cluster: for
 // each old worker, fork a new one, wait until it listens, then
@@ -13,24 +21,25 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { announce, serveApp } from './serve-app.js';
 
-const [app, workersArg = '2'] = process.argv.slice(2);
-if (app === undefined) throw new Error('usage: cluster-server.js <app> [workers]');
+const [app, workersArg = '2', policy = 'rr', countArg] = process.argv.slice(2);
+if (app === undefined || (policy !== 'rr' && policy !== 'none')) throw new Error('usage: cluster-server.js <app> [workers] [rr|none] [count]');
 
 // How long a new worker may take to listen, and an old one to exit after
 // disconnect() before it is SIGKILLed (PM2 waits 1.6 s by default; a longer
 // grace only lets keep-alive clients finish, it does not tell them to leave).
 const LISTEN_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 10_000;
+const ASK_TIMEOUT_MS = 2000;
 
 const log = (fields: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ role: 'primary', pid: process.pid, ...fields })}\n`);
 };
 
 if (cluster.isPrimary) {
-  // Already the default on Linux, set explicitly so the baseline does not
-  // silently change with NODE_CLUSTER_SCHED_POLICY or the platform. It must be
-  // set before the first fork.
-  cluster.schedulingPolicy = cluster.SCHED_RR;
+  // RR is already the default on Linux; set explicitly so the baseline does
+  // not silently change with NODE_CLUSTER_SCHED_POLICY or the platform. It
+  // must be set before the first fork.
+  cluster.schedulingPolicy = policy === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
   const workers = Number(workersArg);
   let listening = 0;
   let announced = false;
@@ -95,10 +104,36 @@ if (cluster.isPrimary) {
     }
   };
   process.on('SIGHUP', () => void restart());
+  process.on('SIGUSR2', () => {
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    void Promise.all(live.map(askServed)).then((counts) => log({ level: 30, msg: 'served', workers: Object.fromEntries(counts) }));
+  });
 
   for (let i = 0; i < workers; i++) cluster.fork();
 } else {
-  await serveApp(app);
+  let served = 0;
+  await serveApp(app, countArg === 'count' ? () => served++ : undefined);
+  process.on('message', (m) => {
+    if (m === 'served?') process.send?.({ served: countArg === 'count' ? served : null });
+  });
+}
+
+/** [pid, requests served] of one worker; null when it does not count or does not answer. */
+async function askServed(w: Worker): Promise<[string, number | null]> {
+  const pid = String(w.process.pid);
+  return new Promise((resolve) => {
+    const done = (n: number | null): void => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      resolve([pid, n]);
+    };
+    const onMessage = (m: unknown): void => {
+      if (typeof m === 'object' && m !== null && 'served' in m) done(typeof m.served === 'number' ? m.served : null);
+    };
+    const timer = setTimeout(() => done(null), ASK_TIMEOUT_MS);
+    w.on('message', onMessage);
+    w.send('served?');
+  });
 }
 
 /** `p`, or an error if `worker` exits first or `ms` pass. */

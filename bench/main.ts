@@ -1,12 +1,14 @@
-// `npm run bench`: rocket-cluster against node:cluster and a single process,
+// `npm run bench`: rocket-cluster (three ways) against node:cluster (RR and SCHED_NONE) and a single process,
 // then the cost of parking. Not a test; see docs/BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { StatusReport } from '../src/shared/status-report.js';
 import { getStatus } from './admin-client.js';
+import { measureBalance } from './balance.js';
 import { stopAll } from './children.js';
 import { pickGenerator } from './load/generator.js';
+import { logFileProblems } from './log-file.js';
 import { parseOptions, usage, type BenchOptions } from './options.js';
 import { measureParkLatency } from './park-latency.js';
 import { measureParkMemory } from './park-memory.js';
@@ -14,8 +16,9 @@ import { print, progress, renderMarkdown, writeJson } from './report.js';
 import { measureReloads } from './reload.js';
 import { measureSpike, spikeServerArgs, summarizeSpikes, type SpikeNotMeasured, type SpikeResult, type SpikeSample } from './spike.js';
 import type { BenchResults } from './results.js';
-import { BIN, ROOT, startNodeCluster, startRocket, startSingle, type Server } from './servers.js';
+import { BALANCE_CONTENDERS, BIN, ROOT, startNodeCluster, startRocket, THROUGHPUT_CONTENDERS, type Server } from './servers.js';
 import { summarize, summarizeReloads } from './summary.js';
+import { evaluateTargets } from './targets.js';
 import { measureThroughput } from './throughput.js';
 
 const opts = parseOptions(process.argv.slice(2), process.env);
@@ -59,23 +62,49 @@ async function run(o: BenchOptions): Promise<number> {
 }
 
 async function throughputPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
+  const servers = await startAll(THROUGHPUT_CONTENDERS, results, 'throughput');
+  if (servers === null) return;
+  try {
+    const t = await measureThroughput(servers, gen, o, progress);
+    results.throughput = { ...t, summary: summarize(t.measurements, t.idleRss) };
+    const rockets = servers.filter((s) => s.adminUrl !== undefined);
+    results.rocketStatusAfterThroughput = Object.fromEntries(await Promise.all(rockets.map(async (s) => [s.name, await getStatus(s.adminUrl!)] as const)));
+  } catch (e) {
+    fail(results, 'throughput', e);
+  } finally {
+    await collectProblems(servers, results);
+    await Promise.all(servers.map((s) => s.process.stop()));
+  }
+  const balanced = await startAll(BALANCE_CONTENDERS, results, 'balance');
+  if (balanced !== null) {
+    try {
+      results.balance = await measureBalance(balanced, gen, o, progress);
+    } catch (e) {
+      fail(results, 'balance', e);
+    } finally {
+      await collectProblems(balanced, results, ' (balance)');
+      await Promise.all(balanced.map((s) => s.process.stop()));
+    }
+  }
+  const t = results.throughput;
+  if (t) results.targets = evaluateTargets({ measurements: t.measurements, idleRss: t.idleRss, balance: results.balance?.measurements ?? [] });
+}
+
+/** Starts the contenders one after the other; on a failure stops those already started and returns null. */
+async function startAll(starts: readonly (() => Promise<Server>)[], results: BenchResults, part: string): Promise<Server[] | null> {
   const servers: Server[] = [];
   try {
-    // Order within each round; the same order every round.
-    for (const start of [startRocket, startNodeCluster, startSingle]) {
+    for (const start of starts) {
       const s = await start();
       servers.push(s);
       progress(`${s.name} listening on ${s.url} (pid ${s.process.pid})`);
     }
-    const t = await measureThroughput(servers, gen, o, progress);
-    results.throughput = { ...t, summary: summarize(t.measurements) };
-    const rocket = servers.find((s) => s.adminUrl !== undefined);
-    if (rocket?.adminUrl) results.rocketStatusAfterThroughput = await getStatus(rocket.adminUrl);
+    return servers;
   } catch (e) {
-    fail(results, 'throughput', e);
-  } finally {
-    collectProblems(servers, results);
+    fail(results, part, e);
+    await collectProblems(servers, results);
     await Promise.all(servers.map((s) => s.process.stop()));
+    return null;
   }
 }
 
@@ -84,7 +113,7 @@ async function parkPart(o: BenchOptions, results: BenchResults): Promise<void> {
   try {
     // Parks quickly (but not between a response and the next hot request),
     // and keeps parked sockets far longer than the measurement takes.
-    server = await startRocket(['--park-after', '500', '--keep-alive-timeout', '600000', '--max-parked', String(o.parkSockets + 1000)]);
+    server = await startRocket({ extraArgs: ['--park-after', '500', '--keep-alive-timeout', '600000', '--max-parked', String(o.parkSockets + 1000)] });
     progress(`rocket-cluster for park measurements on ${server.url}`);
     if (o.only.has('park-latency')) {
       progress(`park latency: ${o.parkSamples} samples`);
@@ -108,7 +137,7 @@ async function parkPart(o: BenchOptions, results: BenchResults): Promise<void> {
     fail(results, 'park measurements', e);
   } finally {
     if (server) {
-      collectProblems([server], results, ' (park measurements)');
+      await collectProblems([server], results, ' (park measurements)');
       await server.process.stop();
     }
   }
@@ -118,7 +147,7 @@ async function reloadPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>
   const servers: Server[] = [];
   try {
     // Default settings (park after 1 s idle, 5 s keep-alive): what a user gets.
-    for (const start of [startRocket, startNodeCluster]) {
+    for (const start of [() => startRocket(), () => startNodeCluster()]) {
       const s = await start();
       servers.push(s);
       progress(`${s.name} for reloads on ${s.url} (SIGHUP to pid ${s.masterPid})`);
@@ -129,7 +158,7 @@ async function reloadPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>
   } catch (e) {
     fail(results, 'reload', e);
   } finally {
-    collectProblems(servers, results, ' (reloads)');
+    await collectProblems(servers, results, ' (reloads)');
     await Promise.all(servers.map((s) => s.process.stop()));
   }
   try {
@@ -151,13 +180,13 @@ async function spikePart(o: BenchOptions, results: BenchResults): Promise<SpikeR
   const samples: SpikeSample[] = [];
   for (let i = 1; i <= o.spikeSamples; i++) {
     // A fresh cluster each time: the pool must start at one worker.
-    const server = await startRocket(spikeServerArgs(), []);
+    const server = await startRocket({ extraArgs: spikeServerArgs(), poolArgs: [] });
     try {
       const sm = await measureSpike(server);
       samples.push(sm);
       progress(`queue spike ${i}: ${sm.connections} connections, first response from a new worker after ${sm.toNewWorkerMs.toFixed(0)} ms, all served after ${sm.allServedMs.toFixed(0)} ms (${sm.growEvent})`);
     } finally {
-      collectProblems([server], results, ' (queue spike)');
+      await collectProblems([server], results, ' (queue spike)');
       await server.process.stop();
     }
   }
@@ -170,9 +199,11 @@ function fail(results: BenchResults, part: string, e: unknown): void {
   progress(`${part} failed: ${message}`);
 }
 
-function collectProblems(servers: readonly Server[], results: BenchResults, suffix = ''): void {
+/** Warn-or-worse lines and stray output of each server; for one with --log-dir, from its log files (read before it stops and they are removed). */
+async function collectProblems(servers: readonly Server[], results: BenchResults, suffix = ''): Promise<void> {
   for (const s of servers) {
-    const lines = [...s.process.problems, ...s.process.otherOutput];
+    const fromFiles = s.logDir === undefined ? [] : await logFileProblems(s.logDir);
+    const lines = [...s.process.problems, ...fromFiles, ...s.process.otherOutput];
     if (lines.length > 0) results.serverProblems.push({ server: s.name + suffix, lines });
   }
 }

@@ -29,10 +29,11 @@ export interface BenchOptions {
 export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload';
 const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload'];
 
-// Defaults keep a full run near 3 minutes: 3 servers x 2 workloads x 3 rounds
-// x 5 s, plus warm-up, the park measurements and 2 servers x 2 rounds x 10 s of
-// reloads. The machine has 2 cores shared
-// by servers and load generator, so longer runs mostly burn other people's CPU.
+// Defaults keep a full run near 6 minutes: 6 servers x 2 workloads x 3 rounds
+// x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park
+// measurements and 2 servers x 2 rounds x 10 s of reloads. The machine has 2
+// cores shared by servers and load generator, so longer runs mostly burn other
+// people's CPU.
 const SPEC = {
   duration: { env: 'BENCH_DURATION', def: '5', help: 'seconds per throughput measurement' },
   warmup: { env: 'BENCH_WARMUP', def: '1', help: 'seconds of warm-up load per server and workload' },

@@ -10,6 +10,11 @@ export function rssBytes(pid: number): number | null {
   return m ? Number(m[1]) * 1024 : null;
 }
 
+/** Summed RSS of `pids` (a process tree); processes that have gone count 0. Shared pages count once per process. */
+export function treeRssBytes(pids: readonly number[]): number {
+  return pids.reduce((sum, p) => sum + (rssBytes(p) ?? 0), 0);
+}
+
 /**
  * CPU time (user + system) in ms. /proc reports clock ticks; USER_HZ is 100 on
  * every Linux build Node supports on x86/arm, and Node has no sysconf binding.

@@ -4,7 +4,7 @@ import { getStatus } from './admin-client.js';
 import type { LogLine } from './children.js';
 import type { Generator, LoadResult } from './load/types.js';
 import type { BenchOptions } from './options.js';
-import type { Server, ServerName } from './servers.js';
+import type { Server, ServerKind, ServerName } from './servers.js';
 import type { Progress } from './throughput.js';
 
 /** One SIGHUP and what the server said about it. */
@@ -50,7 +50,7 @@ export interface ReloadResult {
 
 // rocket-cluster's master logs `reload complete` / `reload aborted, ...` /
 // `reload refused: ...`; the node:cluster script `restart ...` the same way.
-const END_LINES: Record<ServerName, { readonly prefix: string }> = {
+const END_LINES: Record<ServerKind, { readonly prefix: string }> = {
   'rocket-cluster': { prefix: 'reload' },
   'node:cluster': { prefix: 'restart' },
   'single process': { prefix: 'restart' },
@@ -116,7 +116,7 @@ export async function measureReloads(servers: readonly Server[], gen: Generator,
 }
 
 async function reloadOnce(s: Server, t0: number): Promise<ReloadTiming> {
-  const prefix = END_LINES[s.name].prefix;
+  const prefix = END_LINES[s.kind].prefix;
   const outcomeOf = (l: LogLine): ReloadTiming['outcome'] | null => {
     const msg = typeof l.msg === 'string' ? l.msg : '';
     if (msg === `${prefix} complete`) return 'complete';

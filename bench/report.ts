@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './results.js';
 import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
-import { BASELINE, TARGETS, type SummaryRow } from './summary.js';
+import { BASELINE, TARGETS } from './summary.js';
+import type { TargetCheck } from './targets.js';
 
 // The bench's only writer to the terminal: progress on stderr, so that stdout
 // carries just the markdown report and can be pasted or redirected as is.
@@ -23,24 +24,17 @@ export function writeJson(file: string, results: BenchResults): void {
 const f = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
 const x = (v: number | null): string => (v === null ? '—' : `${v.toFixed(2)}×`);
 const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
+const mb = (b: number | null, signed = false): string => (b === null || Number.isNaN(b) ? '—' : `${signed && b > 0 ? '+' : ''}${(b / 2 ** 20).toFixed(1)}`);
+const pct = (share: number): string => (Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '—');
 
 /** The results as markdown: throughput table, targets, park numbers, failures. */
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(`# rocket-cluster benchmark — ${r.date}`, '');
   out.push(`Node ${r.node}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.os}; load generator ${r.generator} on the same machine.`, '');
-  if (r.throughput) {
-    const o = r.options;
-    out.push(`## Throughput — medians of ${o.rounds} rounds, ${o.duration} s each, ${o.connections} connections${r.generator === 'wrk' ? `, ${o.threads} wrk threads` : ''}`, '');
-    out.push('| workload | server | req/s | vs node:cluster | p50 ms | p99 ms | server CPU µs/req | CPU/req vs node:cluster | errors | non-2xx |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const s of r.throughput.summary) {
-      out.push(`| ${s.workload} | ${s.server} | ${f(s.rps)} | ${x(s.rpsRatio)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.cpuUsPerRequest, 1)} | ${x(s.cpuEfficiencyRatio)} | ${s.errors} | ${s.non2xx} |`);
-    }
-    for (const s of r.throughput.skipped) out.push('', `Skipped ${s.workload}: ${s.reason}.`);
-    out.push('', `"CPU/req vs node:cluster" above 1× means fewer server CPU-µs per request than ${BASELINE} (all processes of each server summed).`, '');
-    out.push(...targetLines(r.throughput.summary, r.parkMemory?.bytesPerSocket), '');
-  }
+  if (r.throughput) out.push(...throughputLines(r), '');
+  if (r.balance) out.push(...balanceLines(r), '');
+  if (r.targets) out.push(...targetLines(r.targets, r.parkMemory?.bytesPerSocket), '');
   if (r.parkLatency) {
     const p = r.parkLatency;
     out.push(`## Park → unpark latency — ${p.samples} samples on one keep-alive connection`, '');
@@ -51,7 +45,6 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.parkMemory) {
     const m = r.parkMemory;
-    const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
     out.push('## Memory per parked socket', '');
     out.push(`${m.parked} idle sockets parked: monitor (pid ${m.monitorPid}) RSS ${mb(m.rssBeforeBytes)} MB → ${mb(m.rssAfterBytes)} MB, **${f(m.bytesPerSocket)} bytes per socket** (target ≤ ${TARGETS.parkedSocketBytes}: ${verdict(m.bytesPerSocket <= TARGETS.parkedSocketBytes)}).`, '');
   }
@@ -103,14 +96,44 @@ function spikeLines(sp: SpikeResult | SpikeNotMeasured): string[] {
   ];
 }
 
-function targetLines(summary: readonly SummaryRow[], bytesPerSocket: number | undefined): string[] {
-  const ratio = (w: string): number | null => summary.find((s) => s.workload === w && s.server === 'rocket-cluster')?.rpsRatio ?? null;
-  const ka = ratio('keep-alive');
-  const close = ratio('close');
-  const lines = ['Targets (rocket-cluster vs node:cluster, req/s):'];
-  lines.push(`- keep-alive ≥ ${TARGETS.keepAliveRatio}×: ${x(ka)} — ${ka === null ? 'not measured' : verdict(ka >= TARGETS.keepAliveRatio)}`);
-  const closeNote = close !== null && close < TARGETS.closeShortfall ? ` (below ${TARGETS.closeShortfall}×: a shortfall to explain with a profile)` : '';
-  lines.push(`- Connection: close ≥ ${TARGETS.closeRatio}×: ${x(close)} — ${close === null ? 'not measured' : verdict(close >= TARGETS.closeRatio)}${closeNote}`);
+function throughputLines(r: BenchResults): string[] {
+  const o = r.options;
+  const t = r.throughput!;
+  const out: string[] = [];
+  out.push(`## Throughput — medians of ${o.rounds} rounds, ${o.duration} s each, ${o.connections} connections${r.generator === 'wrk' ? `, ${o.threads} wrk threads` : ''}`, '');
+  out.push(`| workload | server | req/s | vs ${BASELINE} | p50 ms | p99 ms | server CPU µs/req | CPU/req vs ${BASELINE} | RSS idle MB | RSS load MB | RSS load − ${BASELINE} MB | errors | non-2xx |`);
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of t.summary) {
+    out.push(`| ${s.workload} | ${s.server} | ${f(s.rps)} | ${x(s.rpsRatio)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.cpuUsPerRequest, 1)} | ${x(s.cpuRatio)} | ${mb(s.rssIdleBytes)} | ${mb(s.rssLoadBytes)} | ${mb(s.rssLoadVsBaselineBytes, true)} | ${s.errors} | ${s.non2xx} |`);
+  }
+  for (const s of t.skipped) out.push('', `Skipped ${s.workload}: ${s.reason}.`);
+  out.push('', `Every contender runs 2 workers (single process: one). ${BASELINE} is the round-robin baseline (\`cluster.SCHED_RR\`), SCHED_NONE lets its workers accept on the shared socket. "CPU/req vs ${BASELINE}" is this server's CPU per request ÷ ${BASELINE}'s: below 1× is cheaper (all processes of each server summed). RSS: summed \`VmRSS\` of the whole process tree (shared pages count once per process), idle = after start, before any load; load = the highest sample (every 250 ms) during a run, median over the rounds.`);
+  const logs = r.rocketStatusAfterThroughput?.['rocket-cluster +access log']?.logs;
+  if (logs) out.push('', `rocket-cluster +access log wrote ${logs.written} log lines to ${logs.file ?? 'stdout'} (${logs.dropped} dropped).`);
+  return out;
+}
+
+function balanceLines(r: BenchResults): string[] {
+  const ms = r.balance!.measurements;
+  const out = [`## Balance — 4 workers, \`Connection: close\`, ${r.options.rounds} round(s) of ${r.options.duration} s`, ''];
+  out.push('| server | round | requests served | share per worker | busiest worker |', '|---|---:|---:|---|---:|');
+  for (const m of ms) {
+    const shares = Object.values(m.served).map((n) => pct(n / m.total)).join(' / ');
+    out.push(`| ${m.server} | ${m.round} | ${m.total} | ${shares} | ${pct(m.maxShare)}${m.note ? ' (workers changed)' : ''} |`);
+  }
+  out.push('', 'Requests each worker served during the run: rocket-cluster from `/status` `workers[].served`, node:cluster from its workers\' own counters (SIGUSR2).');
+  return out;
+}
+
+function targetLines(targets: readonly TargetCheck[], bytesPerSocket: number | undefined): string[] {
+  const lines = ['Targets (median over rounds, min–max in parentheses; ratios paired within a round):'];
+  for (const t of targets) {
+    const v = (n: number | null): string => (n === null ? '—' : t.unit === '×' ? n.toFixed(2) : t.unit === '%' ? (n * 100).toFixed(1) : (n / 2 ** 20).toFixed(1));
+    const limit = `${t.op} ${v(t.limit)}${t.unit === '×' ? '×' : ` ${t.unit}`}`;
+    const measured = t.median === null ? 'not measured' : `${v(t.median)}${t.unit === '×' ? '×' : ` ${t.unit}`}${t.values.length > 1 ? ` (${v(t.min)}–${v(t.max)})` : ''}`;
+    const verdictText = t.met === null ? 'not measured' : verdict(t.met);
+    lines.push(`- ${t.target} ${limit}: ${measured} — ${verdictText}${t.note ? ` (${t.note})` : ''}`);
+  }
   if (bytesPerSocket !== undefined) lines.push(`- parked socket ≤ ${TARGETS.parkedSocketBytes} B: ${f(bytesPerSocket)} B — ${verdict(bytesPerSocket <= TARGETS.parkedSocketBytes)}`);
   return lines;
 }

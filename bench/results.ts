@@ -1,11 +1,14 @@
 import type { StatusReport } from '../src/shared/status-report.js';
+import type { BalanceResult } from './balance.js';
 import type { LogLine } from './children.js';
 import type { BenchOptions } from './options.js';
 import type { ParkLatencyResult } from './park-latency.js';
 import type { ParkMemoryResult } from './park-memory.js';
 import type { ReloadResult } from './reload.js';
+import type { ServerName } from './servers.js';
 import type { SpikeNotMeasured, SpikeResult } from './spike.js';
 import type { ReloadSummaryRow, SummaryRow } from './summary.js';
+import type { TargetCheck } from './targets.js';
 import type { ThroughputResult } from './throughput.js';
 
 /** Everything one run measured; written verbatim to .bench/results.json. */
@@ -16,8 +19,12 @@ export interface BenchResults {
   readonly generator: string;
   readonly options: Omit<BenchOptions, 'only'> & { readonly only: string[] };
   throughput?: ThroughputResult & { readonly summary: SummaryRow[] };
-  /** rocket-cluster's /status after the throughput rounds: rejected, lost, restarts. */
-  rocketStatusAfterThroughput?: StatusReport;
+  /** Each rocket-cluster contender's /status after the throughput rounds: rejected, lost, restarts, accept counters, log lines written/dropped. */
+  rocketStatusAfterThroughput?: Partial<Record<ServerName, StatusReport>>;
+  /** Part of `throughput`: per-worker shares of `Connection: close` load with 4 workers. */
+  balance?: BalanceResult;
+  /** Issue 9's targets, from `throughput` and `balance`. */
+  targets?: TargetCheck[];
   parkLatency?: ParkLatencyResult;
   parkMemory?: ParkMemoryResult;
   reload?: ReloadResult & { readonly summary: ReloadSummaryRow[] };

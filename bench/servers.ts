@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, type Launched } from './children.js';
+import { launch, type Launched, type LogLine } from './children.js';
+import { waitForFileLines } from './log-file.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root, from dist-bench/bench/. */
@@ -9,16 +12,30 @@ export const HELLO_APP = path.join(ROOT, 'examples/hello.mjs');
 export const BIN = path.join(ROOT, 'bin/rocket-cluster');
 const START_TIMEOUT_MS = 20_000;
 
-export type ServerName = 'rocket-cluster' | 'node:cluster' | 'single process';
+export type ServerName =
+  | 'rocket-cluster'
+  | 'rocket-cluster +access log'
+  | 'rocket-cluster --accept master'
+  | 'rocket-cluster, 4 workers'
+  | 'node:cluster'
+  | 'node:cluster SCHED_NONE'
+  | 'node:cluster SCHED_NONE, 4 workers'
+  | 'single process';
+
+/** What kind of process tree a contender is: how it reloads, how it reports what each worker served. */
+export type ServerKind = 'rocket-cluster' | 'node:cluster' | 'single process';
 
 /** A running contender: where to send load, and the process tree to measure and stop. */
 export interface Server {
   readonly name: ServerName;
+  readonly kind: ServerKind;
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   readonly process: Launched;
   /** rocket-cluster only: the admin listener's base URL. */
   readonly adminUrl?: string;
+  /** rocket-cluster with --log-dir: where its log files are (removed when it stops). */
+  readonly logDir?: string;
   /**
    * The process that reloads on SIGHUP: rocket-cluster's master (the pid in
    * its `"role":"master"` lines), node:cluster's primary.
@@ -26,48 +43,95 @@ export interface Server {
   readonly masterPid: number;
 }
 
-const isListening = (l: { msg?: string }): boolean => l.msg === 'listening';
+export interface RocketOptions {
+  readonly name?: ServerName;
+  /** Flags after the common ones; they win over them. */
+  readonly extraArgs?: readonly string[];
+  /** 2 workers unless this says otherwise (`[]`: the CLI's defaults). */
+  readonly poolArgs?: readonly string[];
+  /**
+   * true: the defaults (one access-log line per request), written to files
+   * under a temporary --log-dir so that the bench does not read every line.
+   */
+  readonly accessLog?: boolean;
+}
+
+const isListening = (l: LogLine): boolean => l.msg === 'listening';
+const isMasterListening = (l: LogLine): boolean => l.role === 'master' && isListening(l);
+const isAdminListening = (l: LogLine): boolean => l.msg === 'admin listening';
+let clusters = 0;
 
 /**
- * rocket-cluster through its real CLI, 2 workers unless `poolArgs` says otherwise. `info` is the lowest level
- * that still logs the bound addresses; the access log is off so that, like the
- * baselines, no process writes a line per request.
+ * rocket-cluster through its real CLI. `info` is the lowest level that still
+ * logs the bound addresses; the access log is off unless asked for, so that,
+ * like the baselines, no process writes a line per request. Each cluster gets
+ * its own --name: a second cluster of the same name is refused (control socket).
  */
-export async function startRocket(extraArgs: readonly string[] = [], poolArgs: readonly string[] = ['--workers', '2']): Promise<Server> {
-  const proc = launch('rocket-cluster', [
-    BIN, 'start', HELLO_APP, ...poolArgs, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--no-access-log', '--log-level', 'info', '--shutdown-timeout', '3000', ...extraArgs,
-  ]);
+export async function startRocket(o: RocketOptions = {}): Promise<Server> {
+  const name = o.name ?? 'rocket-cluster';
+  const clusterName = `bench-${process.pid}-${++clusters}`;
+  const logDir = o.accessLog === true ? mkdtempSync(path.join(os.tmpdir(), 'rocket-bench-logs-')) : undefined;
+  const logArgs = logDir === undefined ? ['--no-access-log'] : ['--log-dir', logDir];
+  const proc = launch(name, [
+    BIN, 'start', HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    ...logArgs, '--log-level', 'info', '--shutdown-timeout', '3000', ...(o.extraArgs ?? []),
+  ], { cleanup: logDir === undefined ? undefined : () => rmSync(logDir, { recursive: true, force: true }) });
   try {
-    const [listening, admin] = await Promise.all([
-      proc.waitForLine((l) => l.role === 'master' && isListening(l), START_TIMEOUT_MS),
-      proc.waitForLine((l) => l.msg === 'admin listening', START_TIMEOUT_MS),
-    ]);
+    // With --log-dir nothing reaches stdout: the same lines are read from the file.
+    const [listening, admin] = logDir === undefined
+      ? await Promise.all([proc.waitForLine(isMasterListening, START_TIMEOUT_MS), proc.waitForLine(isAdminListening, START_TIMEOUT_MS)])
+      : await waitForFileLines(path.join(logDir, clusterName, 'current.log'), [isMasterListening, isAdminListening], proc, START_TIMEOUT_MS);
     proc.tree();
-    const masterPid = typeof listening.pid === 'number' ? listening.pid : proc.pid;
-    return { name: 'rocket-cluster', url: `http://${String(listening.address)}/`, process: proc, adminUrl: String(admin.address), masterPid };
+    const masterPid = typeof listening!.pid === 'number' ? listening!.pid : proc.pid;
+    return { name, kind: 'rocket-cluster', url: `http://${String(listening!.address)}/`, process: proc, adminUrl: String(admin!.address), masterPid, ...(logDir ? { logDir } : {}) };
   } catch (e) {
     await proc.stop();
     throw e;
   }
 }
 
-export async function startNodeCluster(): Promise<Server> {
-  return startScript('node:cluster', [path.join(HERE, 'cluster-server.js'), HELLO_APP, '2']);
+export interface NodeClusterOptions {
+  readonly name?: ServerName;
+  readonly workers?: number;
+  /** `rr`: cluster.SCHED_RR (the baseline); `none`: SCHED_NONE, workers accept on the shared socket. */
+  readonly policy?: 'rr' | 'none';
+  /** Workers count requests and the primary prints the counts on SIGUSR2 (see cluster-server.ts). */
+  readonly count?: boolean;
+}
+
+export async function startNodeCluster(o: NodeClusterOptions = {}): Promise<Server> {
+  const args = [path.join(HERE, 'cluster-server.js'), HELLO_APP, String(o.workers ?? 2), o.policy ?? 'rr', ...(o.count === true ? ['count'] : [])];
+  return startScript(o.name ?? (o.policy === 'none' ? 'node:cluster SCHED_NONE' : 'node:cluster'), 'node:cluster', args);
 }
 
 export async function startSingle(): Promise<Server> {
-  return startScript('single process', [path.join(HERE, 'single-server.js'), HELLO_APP]);
+  return startScript('single process', 'single process', [path.join(HERE, 'single-server.js'), HELLO_APP]);
 }
 
-async function startScript(name: ServerName, args: readonly string[]): Promise<Server> {
+async function startScript(name: ServerName, kind: ServerKind, args: readonly string[]): Promise<Server> {
   const proc = launch(name, args);
   try {
     const line = await proc.waitForLine(isListening, START_TIMEOUT_MS);
     proc.tree();
-    return { name, url: `http://${String(line.address)}/`, process: proc, masterPid: proc.pid };
+    return { name, kind, url: `http://${String(line.address)}/`, process: proc, masterPid: proc.pid };
   } catch (e) {
     await proc.stop();
     throw e;
   }
 }
+
+/** The throughput part's contenders, 2 workers each, in the order they alternate within a round. */
+export const THROUGHPUT_CONTENDERS: readonly (() => Promise<Server>)[] = [
+  () => startRocket(),
+  () => startRocket({ name: 'rocket-cluster +access log', accessLog: true }),
+  () => startRocket({ name: 'rocket-cluster --accept master', extraArgs: ['--accept', 'master'] }),
+  () => startNodeCluster(),
+  () => startNodeCluster({ policy: 'none' }),
+  () => startSingle(),
+];
+
+/** The balance measurement's contenders: 4 workers, `Connection: close` load. */
+export const BALANCE_CONTENDERS: readonly (() => Promise<Server>)[] = [
+  () => startRocket({ name: 'rocket-cluster, 4 workers', poolArgs: ['--workers', '4'] }),
+  () => startNodeCluster({ name: 'node:cluster SCHED_NONE, 4 workers', policy: 'none', workers: 4, count: true }),
+];

@@ -1,7 +1,7 @@
 import type { ReloadMeasurement } from './reload.js';
 import type { ServerName } from './servers.js';
 import { median } from './stats.js';
-import type { Measurement, Workload } from './throughput.js';
+import type { IdleRss, Measurement, Workload } from './throughput.js';
 
 /** Medians over the rounds for one server under one workload. */
 export interface SummaryRow {
@@ -12,60 +12,65 @@ export interface SummaryRow {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly cpuUsPerRequest: number;
-  /** rps / node:cluster's rps under the same workload. */
+  /** rps / node:cluster's (RR) rps under the same workload. */
   readonly rpsRatio: number | null;
-  /** node:cluster's CPU per request / this one's: above 1 means cheaper per request. */
-  readonly cpuEfficiencyRatio: number | null;
+  /** This server's CPU per request / node:cluster's (RR): below 1 means cheaper per request. */
+  readonly cpuRatio: number | null;
+  /** Summed RSS of the process tree before any load (the same in both workloads' rows). */
+  readonly rssIdleBytes: number | null;
+  /** Median over the rounds of the highest RSS sampled during each run. */
+  readonly rssLoadBytes: number;
+  /** rssLoadBytes - node:cluster's (RR) under the same workload. */
+  readonly rssLoadVsBaselineBytes: number | null;
   /** Summed over the rounds. */
   readonly errors: number;
   readonly non2xx: number;
 }
 
+/** node:cluster with SCHED_RR: every ratio is against it. */
 export const BASELINE: ServerName = 'node:cluster';
 
-/** Targets from the issue, for rocket-cluster against node:cluster. */
+/** Targets from the issues, for rocket-cluster against node:cluster (see targets.ts for issue 9's). */
 export const TARGETS = {
-  keepAliveRatio: 1.1,
-  closeRatio: 2,
-  /** Below this the close result is a shortfall that needs a profile. */
-  closeShortfall: 1.5,
   parkedSocketBytes: 4096,
   /** Queue spike to the first response from a new worker. */
   spikeToServeMs: 500,
 } as const;
 
-export function summarize(measurements: readonly Measurement[]): SummaryRow[] {
+type Base = Omit<SummaryRow, 'rpsRatio' | 'cpuRatio' | 'rssLoadVsBaselineBytes'>;
+
+export function summarize(measurements: readonly Measurement[], idleRss: readonly IdleRss[]): SummaryRow[] {
   const groups = new Map<string, Measurement[]>();
   for (const m of measurements) {
     const key = `${m.workload}\0${m.server}`;
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
-  const base = (rows: readonly Omit<SummaryRow, 'rpsRatio' | 'cpuEfficiencyRatio'>[]): SummaryRow[] =>
-    rows.map((r) => {
-      const b = rows.find((x) => x.workload === r.workload && x.server === BASELINE);
-      return {
-        ...r,
-        rpsRatio: b ? r.rps / b.rps : null,
-        cpuEfficiencyRatio: b ? b.cpuUsPerRequest / r.cpuUsPerRequest : null,
-      };
-    });
-  return base(
-    [...groups.values()].map((ms) => {
-      const p50 = ms.map((m) => m.load.p50Ms).filter((v): v is number => v !== null);
-      const p99 = ms.map((m) => m.load.p99Ms).filter((v): v is number => v !== null);
-      return {
-        workload: ms[0]!.workload,
-        server: ms[0]!.server,
-        runs: ms.length,
-        rps: median(ms.map((m) => m.load.rps)),
-        p50Ms: p50.length > 0 ? median(p50) : null,
-        p99Ms: p99.length > 0 ? median(p99) : null,
-        cpuUsPerRequest: median(ms.map((m) => m.serverCpuUsPerRequest)),
-        errors: ms.reduce((a, m) => a + m.load.errors, 0),
-        non2xx: ms.reduce((a, m) => a + m.load.non2xx, 0),
-      };
-    }),
-  );
+  const rows: Base[] = [...groups.values()].map((ms) => {
+    const p50 = ms.map((m) => m.load.p50Ms).filter((v): v is number => v !== null);
+    const p99 = ms.map((m) => m.load.p99Ms).filter((v): v is number => v !== null);
+    return {
+      workload: ms[0]!.workload,
+      server: ms[0]!.server,
+      runs: ms.length,
+      rps: median(ms.map((m) => m.load.rps)),
+      p50Ms: p50.length > 0 ? median(p50) : null,
+      p99Ms: p99.length > 0 ? median(p99) : null,
+      cpuUsPerRequest: median(ms.map((m) => m.serverCpuUsPerRequest)),
+      rssIdleBytes: idleRss.find((r) => r.server === ms[0]!.server)?.bytes ?? null,
+      rssLoadBytes: median(ms.map((m) => m.rssPeakBytes)),
+      errors: ms.reduce((a, m) => a + m.load.errors, 0),
+      non2xx: ms.reduce((a, m) => a + m.load.non2xx, 0),
+    };
+  });
+  return rows.map((r) => {
+    const b = rows.find((x) => x.workload === r.workload && x.server === BASELINE);
+    return {
+      ...r,
+      rpsRatio: b ? r.rps / b.rps : null,
+      cpuRatio: b ? r.cpuUsPerRequest / b.cpuUsPerRequest : null,
+      rssLoadVsBaselineBytes: b ? r.rssLoadBytes - b.rssLoadBytes : null,
+    };
+  });
 }
 
 /** Reloads under load: medians over the rounds for one server. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Generator, LoadResult } from './load/types.js';
 import { UnsupportedWorkload } from './load/types.js';
 import type { BenchOptions } from './options.js';
-import { cpuMs } from './procfs.js';
+import { cpuMs, treeRssBytes } from './procfs.js';
 import type { Server, ServerName } from './servers.js';
 
 export type Workload = 'keep-alive' | 'close';
@@ -17,9 +17,19 @@ export interface Measurement {
   readonly serverCpuMs: number;
   /** The steadier number on a machine where server and client share 2 cores. */
   readonly serverCpuUsPerRequest: number;
+  /** Highest summed RSS of the server's process tree seen during the run (sampled every RSS_SAMPLE_MS and at its end). */
+  readonly rssPeakBytes: number;
+}
+
+/** Summed RSS of a contender's process tree after start, before any load. */
+export interface IdleRss {
+  readonly server: ServerName;
+  readonly bytes: number;
+  readonly processes: number;
 }
 
 export interface ThroughputResult {
+  readonly idleRss: IdleRss[];
   readonly measurements: Measurement[];
   readonly skipped: { readonly workload: Workload; readonly reason: string }[];
 }
@@ -30,6 +40,8 @@ export type Progress = (text: string) => void;
 // Lets the kernel finish closing the last run's connections (and a
 // rocket-cluster its bookkeeping) before the next server is loaded.
 const SETTLE_MS = 500;
+// Reads a few /proc files per process: negligible next to the load generator.
+const RSS_SAMPLE_MS = 250;
 
 /**
  * Alternates servers within each round (A B C A B C ...) so that drift in the
@@ -38,6 +50,12 @@ const SETTLE_MS = 500;
 export async function measureThroughput(servers: readonly Server[], gen: Generator, opts: BenchOptions, progress: Progress): Promise<ThroughputResult> {
   const measurements: Measurement[] = [];
   const skipped: ThroughputResult['skipped'] = [];
+  await sleep(SETTLE_MS * 2);
+  const idleRss = servers.map((s) => {
+    const pids = s.process.tree();
+    return { server: s.name, bytes: treeRssBytes(pids), processes: pids.length };
+  });
+  for (const r of idleRss) progress(`idle RSS ${r.server}: ${(r.bytes / 2 ** 20).toFixed(1)} MB in ${r.processes} processes`);
   for (const workload of WORKLOADS) {
     const spec = (url: string, durationS: number) => ({ url, durationS, connections: opts.connections, threads: opts.threads, close: workload === 'close' });
     try {
@@ -52,11 +70,13 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
         for (const s of servers) {
           const pids = s.process.tree();
           const cpuBefore = sumCpu(pids);
-          const load = await gen.run(spec(s.url, opts.duration));
+          const rss = sampleRss(pids);
+          const load = await gen.run(spec(s.url, opts.duration)).finally(() => rss.stop());
           const serverCpuMs = sumCpu(pids) - cpuBefore;
-          const m = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: load.requests > 0 ? (serverCpuMs * 1000) / load.requests : Number.NaN };
+          const perRequest = load.requests > 0 ? (serverCpuMs * 1000) / load.requests : Number.NaN;
+          const m: Measurement = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: perRequest, rssPeakBytes: rss.stop() };
           measurements.push(m);
-          progress(`${workload} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${m.serverCpuUsPerRequest.toFixed(1)} us CPU/req, errors ${load.errors}, non-2xx ${load.non2xx}`);
+          progress(`${workload} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${perRequest.toFixed(1)} us CPU/req, RSS ${(m.rssPeakBytes / 2 ** 20).toFixed(1)} MB, errors ${load.errors}, non-2xx ${load.non2xx}`);
           await sleep(SETTLE_MS);
         }
       }
@@ -66,7 +86,23 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
       progress(`skipped ${workload}: ${e.message}`);
     }
   }
-  return { measurements, skipped };
+  return { idleRss, measurements, skipped };
+}
+
+/** Samples the tree's summed RSS until stop(), which takes a last sample and returns the highest. */
+function sampleRss(pids: readonly number[]): { stop(): number } {
+  let peak = treeRssBytes(pids);
+  let timer: NodeJS.Timeout | null = setInterval(() => (peak = Math.max(peak, treeRssBytes(pids))), RSS_SAMPLE_MS);
+  return {
+    stop() {
+      if (timer !== null) {
+        clearInterval(timer);
+        timer = null;
+        peak = Math.max(peak, treeRssBytes(pids));
+      }
+      return peak;
+    },
+  };
 }
 
 // A process that exits between the two readings loses its share; the servers

@@ -1,0 +1,112 @@
+import type { BalanceMeasurement } from './balance.js';
+import type { ServerName } from './servers.js';
+import { median } from './stats.js';
+import { BASELINE } from './summary.js';
+import type { IdleRss, Measurement, Workload } from './throughput.js';
+
+/**
+ * Issue 9's targets, each checked on values paired within a round (both
+ * contenders measured back to back), so that drift between rounds cancels:
+ * the verdict is on the median of those values, the range shows their spread.
+ */
+export interface TargetCheck {
+  readonly target: string;
+  /** `×` for ratios, `%` for shares (stored as fractions), `MB` for memory (stored in bytes). */
+  readonly unit: '×' | '%' | 'MB';
+  readonly op: '≥' | '≤';
+  readonly limit: number;
+  /** One per round (RSS under load: one per round and workload). */
+  readonly values: number[];
+  readonly median: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  /** null: not measured (a workload skipped, a part failed). */
+  readonly met: boolean | null;
+  readonly note?: string;
+}
+
+export const ROCKET: ServerName = 'rocket-cluster';
+export const ROCKET_LOG: ServerName = 'rocket-cluster +access log';
+export const SCHED_NONE: ServerName = 'node:cluster SCHED_NONE';
+export const ROCKET_4: ServerName = 'rocket-cluster, 4 workers';
+const MB = 2 ** 20;
+
+export const ISSUE9 = {
+  closeVsRr: 2.0,
+  closeVsSchedNone: 0.9,
+  keepAliveWithLogVsRr: 1.0,
+  cpuVsRr: 1.05,
+  accessLogCost: 1.1,
+  maxShare: 0.4,
+  rssOverRrBytes: 60 * MB,
+} as const;
+
+export interface TargetInputs {
+  readonly measurements: readonly Measurement[];
+  readonly idleRss: readonly IdleRss[];
+  readonly balance: readonly BalanceMeasurement[];
+}
+
+export function evaluateTargets(t: TargetInputs): TargetCheck[] {
+  const ms = t.measurements;
+  const rps = (m: Measurement): number => m.load.rps;
+  const cpu = (m: Measurement): number => m.serverCpuUsPerRequest;
+  const idle = (name: ServerName): number | undefined => t.idleRss.find((r) => r.server === name)?.bytes;
+  const idleRocket = idle(ROCKET);
+  const idleRr = idle(BASELINE);
+  const rssLoad = (['keep-alive', 'close'] as const).flatMap((w) => paired(ms, w, ROCKET, BASELINE, (a, b) => a.rssPeakBytes - b.rssPeakBytes));
+  return [
+    check(`\`Connection: close\` req/s, ${ROCKET} ÷ ${BASELINE} (RR)`, '×', '≥', ISSUE9.closeVsRr, paired(ms, 'close', ROCKET, BASELINE, ratio(rps))),
+    check(`\`Connection: close\` req/s, ${ROCKET} ÷ ${SCHED_NONE}`, '×', '≥', ISSUE9.closeVsSchedNone, paired(ms, 'close', ROCKET, SCHED_NONE, ratio(rps))),
+    check(`keep-alive req/s, ${ROCKET_LOG} (defaults) ÷ ${BASELINE} (RR)`, '×', '≥', ISSUE9.keepAliveWithLogVsRr, paired(ms, 'keep-alive', ROCKET_LOG, BASELINE, ratio(rps))),
+    check(`keep-alive CPU µs/request, ${ROCKET} (access log off) ÷ ${BASELINE} (RR)`, '×', '≤', ISSUE9.cpuVsRr, paired(ms, 'keep-alive', ROCKET, BASELINE, ratio(cpu))),
+    check(`access log cost: keep-alive CPU µs/request, ${ROCKET_LOG} ÷ ${ROCKET}`, '×', '≤', ISSUE9.accessLogCost, paired(ms, 'keep-alive', ROCKET_LOG, ROCKET, ratio(cpu)), closeNote(ms)),
+    check(`balance: busiest worker's share of requests, ${ROCKET_4}, \`Connection: close\``, '%', '≤', ISSUE9.maxShare, t.balance.filter((b) => b.server === ROCKET_4).map((b) => b.maxShare), balanceNote(t.balance)),
+    check(`RSS idle, all processes, ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, idleRocket !== undefined && idleRr !== undefined ? [idleRocket - idleRr] : []),
+    check(`RSS under load (peak per run, both workloads), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, rssLoad),
+  ];
+}
+
+const ratio = (f: (m: Measurement) => number) => (a: Measurement, b: Measurement): number => f(a) / f(b);
+
+/** `f(a, b)` for every round in which both `a` and `b` were measured under `workload`. */
+function paired(ms: readonly Measurement[], workload: Workload, a: ServerName, b: ServerName, f: (a: Measurement, b: Measurement) => number): number[] {
+  const of = (name: ServerName) => new Map(ms.filter((m) => m.workload === workload && m.server === name).map((m) => [m.round, m]));
+  const as = of(a);
+  const bs = of(b);
+  return [...as].flatMap(([round, ma]) => {
+    const mb = bs.get(round);
+    const v = mb === undefined ? Number.NaN : f(ma, mb);
+    return Number.isFinite(v) ? [v] : [];
+  });
+}
+
+function check(target: string, unit: TargetCheck['unit'], op: TargetCheck['op'], limit: number, values: number[], note?: string): TargetCheck {
+  const med = values.length > 0 ? median(values) : null;
+  return {
+    target,
+    unit,
+    op,
+    limit,
+    values,
+    median: med,
+    min: values.length > 0 ? Math.min(...values) : null,
+    max: values.length > 0 ? Math.max(...values) : null,
+    met: med === null ? null : op === '≥' ? med >= limit : med <= limit,
+    ...(note !== undefined ? { note } : {}),
+  };
+}
+
+function closeNote(ms: readonly Measurement[]): string | undefined {
+  const v = paired(ms, 'close', ROCKET_LOG, ROCKET, ratio((m) => m.serverCpuUsPerRequest));
+  return v.length > 0 ? `under \`Connection: close\`: ${median(v).toFixed(2)}×` : undefined;
+}
+
+function balanceNote(balance: readonly BalanceMeasurement[]): string | undefined {
+  const notes: string[] = [];
+  const none = balance.filter((b) => b.server !== ROCKET_4 && Number.isFinite(b.maxShare)).map((b) => b.maxShare);
+  if (none.length > 0) notes.push(`${balance.find((b) => b.server !== ROCKET_4)!.server}: ${(median(none) * 100).toFixed(1)}%`);
+  const changed = balance.filter((b) => b.note !== undefined).length;
+  if (changed > 0) notes.push(`${changed} run(s) with a worker change, see the JSON`);
+  return notes.length > 0 ? notes.join('; ') : undefined;
+}
