@@ -17,6 +17,13 @@ export interface AcceptPath {
   readonly mode: 'workers' | 'master';
   /** Addresses actually bound (port 0 resolved). */
   readonly addresses: readonly string[];
+  /**
+   * Lends the listeners to the workers ready now. Separate from opening:
+   * their answers (`lent`) must find this path already in place.
+   */
+  start(): Promise<void>;
+  /** The master accepts new connections itself now (always with `--accept master`). */
+  readonly masterAccepting: boolean;
   /** A worker said ready: it may accept (workers mode). */
   workerReady(worker: WorkerLink): void;
   /** A worker exited. */
@@ -33,7 +40,7 @@ export interface AcceptPathOptions {
   accept(handle: NativeHandle): void;
 }
 
-/** Binds every address (all or nothing) and starts accepting, by workers that are ready or by the master. */
+/** Binds every address (all or nothing); the master accepts on them until `start` lends them to workers. */
 export async function openAcceptPath(config: ClusterConfig, log: Logger, o: AcceptPathOptions): Promise<AcceptPath> {
   if (config.accept === 'master' || !canShareListeners()) {
     if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
@@ -41,6 +48,8 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
     return {
       mode: 'master',
       addresses: listeners.map((l) => l.address),
+      masterAccepting: true,
+      start: async () => {},
       workerReady: () => {},
       workerGone: () => {},
       lent: (_index, handle) => handle.close(),
@@ -49,11 +58,14 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
   }
   const listeners = await bindShared(config.listen, o.accept);
   const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, workers: o.workers, accept: o.accept }, log);
-  // The ready workers start accepting; with none (they all died meanwhile) the master goes on.
-  await Promise.all(o.workers().map((w) => shared.lendTo(w)));
   return {
     mode: 'workers',
+    get masterAccepting() {
+      return shared.masterAccepting;
+    },
     addresses: shared.listeners.map((l) => l.address),
+    // The ready workers start accepting; with none (they all died meanwhile) the master goes on.
+    start: async () => void (await Promise.all(o.workers().map((w) => shared.lendTo(w)))),
     workerReady: (w) => void shared.lendTo(w),
     workerGone: (w) => shared.drop(w),
     lent: (index, handle) => shared.lent(index, handle),

@@ -127,6 +127,7 @@ export class Master {
     try {
       await this.#startup.wait(this.#config.startTimeout, () => this.#started());
       this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h) => this.#dispatcher.accept(h) });
+      await this.#accept.start();
       // prom-client and the dashboard are loaded only with --admin.
       if (this.#config.admin) this.#admin = await (await import('./admin.js')).startAdmin(this.#config.admin, this.#adminSources(), this.#log);
     } catch (error) {
@@ -160,7 +161,7 @@ export class Master {
 
   status(): StatusReport {
     const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler };
-    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStats(), accept: this.#accept?.mode ?? this.#config.accept, ...parts });
+    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStats(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, ...parts });
   }
 
   #adminSources() {

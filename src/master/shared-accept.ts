@@ -38,6 +38,8 @@ export class SharedAccept {
   #limit = 0;
   /** The listeners were bound by the master, which accepts on them until a worker does. */
   #masterPolling = true;
+  /** Listeners still polled here while a worker's copy is on its way (`lend` sent, `lent` not yet back). */
+  readonly #awaitingLent = new Set<number>();
   #closed = false;
 
   constructor(listeners: readonly SharedListener[], options: SharedAcceptOptions, log: Logger) {
@@ -50,6 +52,11 @@ export class SharedAccept {
 
   get acceptors(): number {
     return this.#acceptors.size;
+  }
+
+  /** The master polls a listener itself now (no worker accepts, or a swap is under way). */
+  get masterAccepting(): boolean {
+    return this.#masterPolling || this.#awaitingLent.size > 0;
   }
 
   /**
@@ -74,13 +81,17 @@ export class SharedAccept {
   /** A worker exited: when none accepts any more, the master does. */
   drop(worker: WorkerLink): void {
     this.#acceptors.delete(worker);
-    if (this.#acceptors.size === 0 && !this.#closed) this.#startPolling();
+    if (this.#closed) return;
+    if (this.#acceptors.size === 0) this.#startPolling();
+    // It died before lending its copies back: another acceptor lends them.
+    const other = this.#acceptors.values().next().value;
+    if (other) for (const index of this.#awaitingLent) other.channel.post({ t: 'lend', index });
   }
 
   /** A copy of listener `index`, lent back by a worker: it replaces the master's polling one. */
   lent(index: number, handle: NativeHandle): void {
     const l = this.listeners[index];
-    if (!l || !l.pollable || this.#closed || this.#masterPolling) {
+    if (!l || !l.pollable || this.#closed || this.#masterPolling || !this.#awaitingLent.delete(index)) {
       handle.close();
       return;
     }
@@ -110,6 +121,7 @@ export class SharedAccept {
   #startPolling(): void {
     if (this.#masterPolling) return;
     this.#masterPolling = true;
+    this.#awaitingLent.clear(); // still polling those: their copies, if they come, are closed
     this.#log.warn('no worker accepts: the master accepts new connections into its queue');
     for (const l of this.listeners) {
       if (!l.pollable) continue; // a unix socket's clients wait in its backlog until a worker is back
@@ -122,6 +134,10 @@ export class SharedAccept {
   #stopPolling(worker: WorkerLink): void {
     this.#masterPolling = false;
     this.#log.info({ worker: worker.id }, 'a worker accepts again: the master stops accepting');
-    for (const [index, l] of this.listeners.entries()) if (l.pollable) worker.channel.post({ t: 'lend', index });
+    for (const [index, l] of this.listeners.entries()) {
+      if (!l.pollable) continue;
+      this.#awaitingLent.add(index);
+      worker.channel.post({ t: 'lend', index });
+    }
   }
 }

@@ -21,8 +21,9 @@ export interface StatusSources {
   readonly supervisor: Supervisor;
   readonly autoscaler: Autoscaler;
   readonly logs: LogStats;
-  /** How new connections come in (`--accept`). */
+  /** How new connections come in (`--accept`), and whether the master accepts now. */
   readonly accept: 'workers' | 'master';
+  readonly masterAccepting: boolean;
 }
 
 export function buildStatus(s: StatusSources): StatusReport {
@@ -57,6 +58,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
     connections: {
       accept: s.accept,
+      masterAccepting: s.masterAccepting,
       accepted: c.accepted,
       acceptedByWorkers: pool.accepted,
       surplus: c.surplus,

@@ -78,6 +78,8 @@ export interface StatusReport {
    */
   readonly connections: {
     readonly accept: 'workers' | 'master';
+    /** The master is accepting new connections itself (with `--accept workers`: only while no worker does). */
+    readonly masterAccepting: boolean;
     readonly accepted: number;
     readonly acceptedByWorkers: number;
     readonly surplus: number;
