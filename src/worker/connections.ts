@@ -22,6 +22,7 @@ interface Tracked {
 
 const kTracked = Symbol('rocket-cluster.connection');
 type TrackedSocket = net.Socket & { [kTracked]?: Tracked };
+type TrackedResponse = http.ServerResponse & { [kTracked]?: Tracked };
 
 export interface ConnectionEvents {
   /** Sockets whose parser sits between messages, or null if that cannot be known (then nothing parks). */
@@ -128,12 +129,22 @@ export class Connections {
     t.requests++;
     t.idleAt = -1;
     t.open.push(res);
-    res.once('finish', () => {
-      t.finished++;
-      t.open.splice(t.open.indexOf(res), 1);
-      this.#events.change('served');
-      this.#maybeIdle(t);
-    });
+    (res as TrackedResponse)[kTracked] = t;
+    res.on('finish', this.#onFinish);
+  }
+
+  /** One listener shared by every response (`this` is the response): no closure per request. */
+  readonly #onFinish = ((connections: Connections) =>
+    function (this: TrackedResponse): void {
+      const t = this[kTracked];
+      if (t) connections.#finished(t, this);
+    })(this);
+
+  #finished(t: Tracked, res: http.ServerResponse): void {
+    t.finished++;
+    t.open.splice(t.open.indexOf(res), 1);
+    this.#events.change('served');
+    this.#maybeIdle(t);
   }
 
   /**

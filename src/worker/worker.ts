@@ -9,7 +9,7 @@ import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../
 import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
-import { logAccess } from './access-log.js';
+import { accessLogger } from './access-log.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -87,11 +87,12 @@ export class WorkerRuntime {
     setLateLimits(server, { maxHeaderSize: c.maxHeaderSize, connectionsCheckingInterval: c.timeoutCheckInterval });
     // With parking on, idle time is ours to count (Node's own timer would close the socket).
     server.keepAliveTimeout = this.#countsIdleTime ? 0 : c.keepAliveTimeout;
+    const logAccess = c.accessLog ? accessLogger(this.#log) : null;
     server.prependListener('request', (req, res) => {
       this.#connections.onRequest(req, res);
       if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
       this.#metrics?.onRequest(res);
-      if (c.accessLog) logAccess(this.#log, req, res);
+      logAccess?.(req, res);
     });
     if (callback) server.once('listening', callback);
     this.#listening = new Promise((resolve) => server.once('listening', () => resolve()));
