@@ -9,9 +9,7 @@ import { RocketError } from '../shared/errors.js';
 import { childLineFormatter, ownBlockCounter } from './child-lines.js';
 import { LineSplitter, MAX_LINE_LENGTH } from './line-splitter.js';
 import type { LogOutput } from './output.js';
-import { prettyLogLine } from './pretty.js';
 import { LineRing } from './ring.js';
-import { openRotatingFile } from './rotating-file.js';
 import { openStdout } from './stdout-output.js';
 
 /**
@@ -52,9 +50,10 @@ export class LogSink {
   #batchLines = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(output: LogOutput, options: { pretty: boolean }) {
+  /** `pretty`: formats a JSON line for a terminal (pino-pretty), or false for JSON lines. */
+  constructor(output: LogOutput, options: { pretty: false | ((line: string) => string) }) {
     this.#output = output;
-    this.#pretty = options.pretty ? prettyLogLine() : null;
+    this.#pretty = options.pretty || null;
     this.stream = { write: (text) => this.write(text.endsWith('\n') ? text.slice(0, -1) : text) };
   }
 
@@ -183,11 +182,14 @@ export async function openLogSink(config: ClusterConfig): Promise<LogSink> {
     const dir = path.join(config.logDir, config.name);
     let output: LogOutput;
     try {
+      const { openRotatingFile } = await import('./rotating-file.js'); // pino-roll: only with a log directory
       output = await openRotatingFile({ dir, base: config.name, maxSize: config.logMaxSize, retain: config.logRetain });
     } catch (error) {
       throw new RocketError('RC_ERR_LOG_FILES', `--log-dir ${JSON.stringify(config.logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
     }
     return new LogSink(output, { pretty: false });
   }
-  return new LogSink(openStdout(), { pretty: tty.isatty(1) });
+  // pino-pretty is loaded only for a terminal: a master whose output is a file or a pipe never needs it.
+  const pretty = tty.isatty(1) ? (await import('./pretty.js')).prettyLogLine() : false;
+  return new LogSink(openStdout(), { pretty });
 }
