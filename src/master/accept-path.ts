@@ -57,7 +57,7 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
     };
   }
   const listeners = await bindShared(config.listen, o.accept);
-  const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, workers: o.workers, accept: o.accept }, log);
+  const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, accept: o.accept }, log);
   return {
     mode: 'workers',
     get masterAccepting() {

@@ -11,7 +11,6 @@ const LIMIT_TICK_MS = 100;
 
 export interface SharedAcceptOptions {
   readonly workerConnections: number;
-  readonly workers: () => readonly WorkerLink[];
   /** A connection the master accepted itself (no worker accepts): to the dispatcher's queue. */
   accept(handle: NativeHandle): void;
 }
@@ -48,10 +47,6 @@ export class SharedAccept {
     this.#log = log;
     this.#limit = options.workerConnections;
     this.#ticker.start();
-  }
-
-  get acceptors(): number {
-    return this.#acceptors.size;
   }
 
   /** The master polls a listener itself now (no worker accepts, or a swap is under way). */
@@ -133,7 +128,7 @@ export class SharedAccept {
   /** Asks a worker for fresh copies; each replaces a polling one as it arrives (`lent`). */
   #stopPolling(worker: WorkerLink): void {
     this.#masterPolling = false;
-    this.#log.info({ worker: worker.id }, 'a worker accepts again: the master stops accepting');
+    this.#log.info({ worker: worker.id }, 'a worker accepts: the master stops accepting');
     for (const [index, l] of this.listeners.entries()) {
       if (!l.pollable) continue;
       this.#awaitingLent.add(index);
