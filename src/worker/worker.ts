@@ -60,7 +60,8 @@ export class WorkerRuntime {
     this.#acceptor = new Acceptor(id, {
       active: () => this.#connections.active,
       accepted: (connId, client) => {
-        this.#serve(connId, client, undefined, false);
+        // Without a server (cannot happen once accepting: 'listen' is refused before one exists) the fd must not leak.
+        if (!this.#serve(connId, client, undefined, false)) closeHandle(client);
         this.#reportLoad('connections');
       },
       surplus: (connId, client) => {

@@ -29,6 +29,9 @@ describe('--accept workers (the default)', () => {
     expect(after.accepted).toBe(before.accepted); // the master took none of the 40
     await expect.poll(async () => (await cluster.status()).connections.acceptedByWorkers - before.acceptedByWorkers, { timeout: 10_000 }).toBe(40);
     expect(pids.size).toBeGreaterThanOrEqual(1);
+    // Every request was answered by one of the cluster's own workers.
+    const workerPids = (await cluster.status()).workers.map((w) => w.pid);
+    for (const pid of pids) expect(workerPids).toContain(pid);
   });
 
   it('with --accept master, the master accepts every connection and workers accept none', async () => {
