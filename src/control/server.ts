@@ -24,8 +24,8 @@ export interface ControlHandlers {
   /** Resolves once the cluster has stopped; the reply goes out then. */
   stop(): Promise<ControlResults['stop']>;
   logs: {
-    tail(lines: number): readonly string[];
-    follow(listener: (line: string) => void): () => void;
+    /** The last `lines` lines, and with `follow` every later line until `stop()`. */
+    read(lines: number, follow: ((line: string) => void) | null): Promise<{ lines: readonly string[]; stop(): void }>;
   };
 }
 
@@ -195,7 +195,7 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
         send(socket, { ok: true, result: await handlers.stop() });
         break;
       case 'logs':
-        streamLogs(socket, request.lines, request.follow, handlers.logs, followers);
+        await streamLogs(socket, request.lines, request.follow, handlers.logs, followers);
         return;
       default:
         // A command added to the schema without a case here fails to compile; were one to slip through, its client still gets a reply.
@@ -208,26 +208,38 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
   socket.end();
 }
 
-function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: ControlHandlers['logs'], followers: Set<net.Socket>): void {
-  const tail = lines > 0 ? logs.tail(lines) : [];
-  for (const line of tail) send(socket, { line });
-  send(socket, { ok: true, result: { lines: tail.length } });
-  if (!follow) {
-    socket.end();
-    return;
-  }
-  const unfollow = logs.follow((line) => {
+async function streamLogs(socket: net.Socket, lines: number, follow: boolean, logs: ControlHandlers['logs'], followers: Set<net.Socket>): Promise<void> {
+  // A follower is registered before the tail is read: a stop while reading ends it too.
+  if (follow) followers.add(socket);
+  let stopped = false;
+  let unfollow = (): void => {
+    stopped = true;
+  };
+  socket.once('close', () => {
+    unfollow();
+    followers.delete(socket);
+  });
+  const onLine = (line: string) => {
     if (socket.writableLength > MAX_FOLLOW_BACKLOG) {
       unfollow();
       socket.destroy();
       return;
     }
     send(socket, { line });
-  });
-  followers.add(socket);
-  socket.once('close', () => {
-    unfollow();
-    followers.delete(socket);
-  });
+  };
+  const read = await logs.read(lines, follow ? onLine : null);
+  if (stopped || socket.destroyed) {
+    read.stop();
+    return;
+  }
+  unfollow = (): void => {
+    read.stop();
+  };
+  for (const line of read.lines) send(socket, { line });
+  send(socket, { ok: true, result: { lines: read.lines.length } });
+  if (!follow) {
+    socket.end();
+    return;
+  }
   socket.resume();
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type pino from 'pino';
 import { WriteFailureNotice } from './write-failures.js';
 
@@ -21,6 +22,21 @@ export type Destination = Omit<ReturnType<typeof pino.destination>, 'write'> & {
 export const DESTINATION_OPTIONS = { sync: false, contentMode: 'buffer', maxLength: MAX_BACKLOG_BYTES } as const;
 
 /**
+ * The sonic-boom class pino writes with, loaded from pino's own location.
+ * Not pino.destination(): that one registers an exit hook that calls
+ * `flushSync()`, which in sonic-boom 4 retries ENOSPC or EPIPE forever, and
+ * on EPIPE it silently turns `write` into a no-op (no drop counted).
+ */
+const SonicBoom = createRequire(createRequire(import.meta.url).resolve('pino'))('sonic-boom') as new (
+  options: typeof DESTINATION_OPTIONS & ({ fd: number } | { dest: string; mkdir: boolean }),
+) => Destination;
+
+/** A sonic-boom stream with DESTINATION_OPTIONS, to a file descriptor or a file (appended to). */
+export function openDestination(target: { fd: number } | { dest: string; mkdir: boolean }): Destination {
+  return new SonicBoom({ ...DESTINATION_OPTIONS, ...target });
+}
+
+/**
  * Where the merged log goes (stdout or the current log file), with the count
  * of lines the target took (`written`) and of lines lost (`dropped`).
  *
@@ -42,6 +58,8 @@ export class LogOutput {
   #flushed = 0;
   #refused = false;
   #closed: Promise<void> | null = null;
+  /** `settled()` callers waiting for the batches handed over to be written. */
+  #waiting: (() => void)[] = [];
   written = 0;
   dropped = 0;
 
@@ -60,8 +78,8 @@ export class LogOutput {
   }
 
   /** Hands over `text` (`lines` whole lines, each ending in a newline). */
-  write(text: string, lines: number): void {
-    const data = Buffer.from(text);
+  write(text: string | Buffer, lines: number): void {
+    const data = typeof text === 'string' ? Buffer.from(text) : text;
     this.#refused = false;
     try {
       this.#dest.write(data);
@@ -75,6 +93,26 @@ export class LogOutput {
     }
     this.#accepted += data.length;
     this.#unwritten.push({ end: this.#accepted, lines });
+  }
+
+  /** Another writer of the same target (a worker appending to the file) lost `dropped` lines in all. */
+  othersFailed(reason: string, dropped: number): void {
+    this.#notice.failed(reason, this.dropped + dropped);
+  }
+
+  /**
+   * Resolves once every batch handed over so far is written (or after
+   * `timeoutMs`, if the target is failing): a reader of the file then sees them.
+   */
+  settled(timeoutMs = 1000): Promise<void> {
+    if (this.#unwritten.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Opens the file again by its name (after logrotate moved it away); nothing for stdout. */
@@ -118,5 +156,6 @@ export class LogOutput {
       this.written += (this.#unwritten.shift() as { lines: number }).lines;
     }
     if (this.#notice.failing) this.#notice.succeeded();
+    if (this.#unwritten.length === 0) for (const done of this.#waiting.splice(0)) done();
   }
 }

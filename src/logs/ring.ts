@@ -1,13 +1,17 @@
+/** A line or block as kept: a string, or UTF-8 bytes as a child wrote them. */
+type Text = string | Buffer;
+
 /**
  * The last lines logged, for `rocket-cluster logs --lines N`: at most
- * `maxLines` lines and `maxChars` characters (UTF-16 units), whichever is
- * reached first; the oldest lines go first. An entry is one line or a block of
- * whole lines (a child's chunk of access lines, kept as it came: splitting it
- * per line would cost the master a string per request). A circular array: a
- * push costs the same however full it is; `tail` splits blocks only when asked.
+ * `maxLines` lines and `maxChars` characters (UTF-16 units of a string, bytes
+ * of a Buffer), whichever is reached first; the oldest lines go first. An entry
+ * is one line or a block of whole lines (a child's chunk of access lines, kept
+ * as the bytes it came in: decoding and splitting it per line would cost the
+ * master a string per request). A circular array: a push costs the same
+ * however full it is; `tail` decodes and splits blocks only when asked.
  */
 export class LineRing {
-  readonly #texts: (string | undefined)[];
+  readonly #texts: (Text | undefined)[];
   readonly #counts: number[];
   readonly #maxLines: number;
   readonly #maxChars: number;
@@ -19,7 +23,7 @@ export class LineRing {
 
   constructor(maxLines: number, maxChars: number) {
     this.#maxLines = Math.max(1, maxLines);
-    this.#texts = new Array<string | undefined>(this.#maxLines);
+    this.#texts = new Array<Text | undefined>(this.#maxLines);
     this.#counts = new Array<number>(this.#maxLines).fill(0);
     this.#maxChars = maxChars;
   }
@@ -35,7 +39,7 @@ export class LineRing {
   }
 
   /** `lines` whole lines joined by `\n`, without a final newline. */
-  pushBlock(text: string, lines: number): void {
+  pushBlock(text: Text, lines: number): void {
     while (this.#entries > 0 && (this.#lines + lines > this.#maxLines || this.#chars + text.length > this.#maxChars)) {
       const excess = Math.max(this.#lines + lines - this.#maxLines, 0);
       const oldest = this.#counts[this.#first] as number;
@@ -58,7 +62,8 @@ export class LineRing {
     const blocks: string[][] = [];
     for (let i = this.#entries - 1; i >= 0 && want > 0; i--) {
       const at = (this.#first + i) % capacity;
-      const text = this.#texts[at] as string;
+      const entry = this.#texts[at] as Text;
+      const text = typeof entry === 'string' ? entry : entry.toString('utf8');
       const lines = (this.#counts[at] as number) === 1 ? [text] : text.split('\n');
       blocks.push(lines.length > want ? lines.slice(lines.length - want) : lines);
       want -= Math.min(want, lines.length);
@@ -67,7 +72,7 @@ export class LineRing {
   }
 
   #dropOldest(): void {
-    this.#chars -= (this.#texts[this.#first] as string).length;
+    this.#chars -= (this.#texts[this.#first] as Text).length;
     this.#lines -= this.#counts[this.#first] as number;
     this.#texts[this.#first] = undefined;
     this.#counts[this.#first] = 0;
@@ -77,10 +82,10 @@ export class LineRing {
 
   /** Removes the first `k` lines of the oldest block (fewer than it holds). */
   #trimOldest(k: number): void {
-    const text = this.#texts[this.#first] as string;
+    const text = this.#texts[this.#first] as Text;
     let cut = -1;
     for (let i = 0; i < k; i++) cut = text.indexOf('\n', cut + 1);
-    const rest = text.slice(cut + 1);
+    const rest = typeof text === 'string' ? text.slice(cut + 1) : text.subarray(cut + 1);
     this.#texts[this.#first] = rest;
     this.#counts[this.#first] = (this.#counts[this.#first] as number) - k;
     this.#lines -= k;

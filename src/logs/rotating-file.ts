@@ -1,63 +1,150 @@
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, unlink } from 'node:fs/promises';
+import { constants, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import pinoRoll from 'pino-roll';
-import { DESTINATION_OPTIONS, LogOutput, type Destination } from './output.js';
+import { LogOutput, openDestination } from './output.js';
 
 export interface RotatingFileOptions {
   /** The cluster's own log directory, `<logDir>/<name>`. */
   readonly dir: string;
   /** Files are `<base>.<number>.log`. */
   readonly base: string;
-  /** Size at which a new file starts: '10m' style. */
+  /** Size at which a new file starts: '10m' style (k, m or g). */
   readonly maxSize: string;
   /** Rotated files kept besides the current one. */
   readonly retain: number;
 }
 
-/**
- * Log files through pino-roll: `<dir>/<base>.<n>.log`, a new number once a
- * file reaches `maxSize` (checked after each write, so a file ends a little
- * past it, on a line boundary), `<dir>/current.log` a symlink to the file
- * written now. A restart goes on appending to the highest-numbered file.
- * Rejects if the directory cannot be created or written: better refused at
- * start than a cluster whose every line is dropped.
- *
- * Retention is done here rather than with pino-roll's `limit`: its default
- * mode only deletes files it created itself (a restarted daemon would keep the
- * files of its earlier runs forever) and refuses a count of 0; its
- * `removeOtherLogFiles` mode lists the directory while the new file may not
- * be open yet, keeping one file too many. Pruning after each open ('ready')
- * sees the new file.
- */
-export async function openRotatingFile(options: RotatingFileOptions): Promise<LogOutput> {
-  const { dir, base, maxSize, retain } = options;
-  // pino-roll creates the current.log symlink before sonic-boom's own mkdir would run.
-  await mkdir(dir, { recursive: true });
-  await access(dir, constants.W_OK);
-  const dest = (await pinoRoll({ file: path.join(dir, `${base}.log`), size: maxSize, symlink: true, ...DESTINATION_OPTIONS })) as unknown as Destination;
-  // The first open completes in a later callback: these listeners see it.
-  const output = new LogOutput(dest, dir);
-  let pruning = Promise.resolve();
-  dest.on('ready', () => {
-    pruning = pruning.then(() => prune(dir, base, retain + 1));
-  });
-  return output;
+/** How often the file's size is looked at: workers append to it without the master seeing their bytes. */
+const SIZE_CHECK_MS = 50;
+
+/** The log output of a --log-dir cluster, with what its other writers need to follow it. */
+export interface RotatingFile {
+  readonly output: LogOutput;
+  /** `<dir>/current.log`, a symlink to the file written now. */
+  readonly link: string;
+  /** The file written now (opened by name: other writers open this path). */
+  current(): string;
+  /** Calls `listener` with the new file after each rotation, and with the same file after a reopen. */
+  onChange(listener: (file: string) => void): void;
+  /** SIGUSR1: opens the current file again by its name (an external logrotate moved it away). */
+  reopen(): void;
+  /** Closes the output (see LogOutput.close) once old files are deleted. */
+  close(timeoutMs: number): Promise<void>;
 }
 
-/** Deletes all but the `keep` highest-numbered `<base>.<n>.log` files. */
-async function prune(dir: string, base: string, keep: number): Promise<void> {
-  const numbered = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.log$`);
+/**
+ * Log files `<dir>/<base>.<n>.log`, a new number once a file reaches
+ * `maxSize`, `<dir>/current.log` a symlink to the file written now; a restart
+ * goes on appending to the highest-numbered file. The master writes its own
+ * lines here and the workers append theirs to the same file (each write a
+ * whole number of lines, O_APPEND), so the size is the file's, looked at
+ * every SIZE_CHECK_MS and after each of the master's writes: a file ends a
+ * little past `maxSize` (by what was written in that time), on a line
+ * boundary. After each rotation the other writers are told the new name.
+ *
+ * Not pino-roll (used before): it counts only the bytes written through it,
+ * so it cannot rotate a file that several processes append to.
+ * Rejects if the directory cannot be created or written: better refused at
+ * start than a cluster whose every line is dropped.
+ */
+export async function openRotatingFile(options: RotatingFileOptions): Promise<RotatingFile> {
+  const { dir, base, maxSize, retain } = options;
+  await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK);
+  const limit = parseSize(maxSize);
+  const numbered = numberedFile(base);
+  let n = Math.max(1, ...(await readdir(dir)).map((name) => Number(numbered.exec(name)?.[1] ?? 0)));
+  const fileOf = (k: number) => path.join(dir, `${base}.${k}.log`);
+  let file = fileOf(n);
+  const link = path.join(dir, 'current.log');
+  pointLink(link, file);
+  const dest = openDestination({ dest: file, mkdir: true });
+  const output = new LogOutput(dest, dir);
+  const listeners: ((file: string) => void)[] = [];
+  const tell = () => {
+    for (const listener of listeners) listener(file);
+  };
+  let rotating = false;
+  let pruning = Promise.resolve();
+  let closed = false;
+  dest.once('close', () => (closed = true));
+  const rotate = () => {
+    if (rotating || closed) return;
+    rotating = true;
+    dest.flush((error) => {
+      rotating = false;
+      if (error || closed) return; // a write error is reported by the output; the next check tries again
+      file = fileOf(++n);
+      try {
+        dest.reopen(file);
+        pointLink(link, file);
+      } catch (e) {
+        dest.emit('error', e);
+        return;
+      }
+      tell();
+      const oldest = n - retain;
+      pruning = pruning.then(() => prune(dir, numbered, oldest));
+    });
+  };
+  const check = () => {
+    stat(file).then(
+      (st) => {
+        if (st.size >= limit) rotate();
+      },
+      () => {}, // moved away by an external logrotate: SIGUSR1 reopens it
+    );
+  };
+  dest.on('write', check);
+  const timer = setInterval(check, SIZE_CHECK_MS).unref();
+  dest.once('close', () => clearInterval(timer));
+  await prune(dir, numbered, n - retain);
+  return {
+    output,
+    link,
+    current: () => file,
+    onChange: (listener) => void listeners.push(listener),
+    reopen: () => {
+      output.reopen();
+      tell();
+    },
+    close: async (timeoutMs) => {
+      await output.close(timeoutMs);
+      await pruning;
+    },
+  };
+}
+
+/** '500k', '10m', '1g' (validated by the config) in bytes. */
+function parseSize(size: string): number {
+  const unit = size.at(-1);
+  const power = unit === 'g' ? 3 : unit === 'm' ? 2 : 1;
+  return Number(size.slice(0, -1)) * 1024 ** power;
+}
+
+function numberedFile(base: string): RegExp {
+  return new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.log$`);
+}
+
+/** Makes `link` point to `file`, replacing it in one step (readers never see it missing). */
+function pointLink(link: string, file: string): void {
+  const temporary = `${link}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true }); // left by a master that died here
+  symlinkSync(path.basename(file), temporary);
+  renameSync(temporary, link);
+}
+
+/**
+ * Deletes the `<base>.<n>.log` files numbered below `oldest`. By number, not
+ * by what is listed: a file just rotated to may not have been created yet.
+ */
+async function prune(dir: string, numbered: RegExp, oldest: number): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return; // the directory went away: the next open recreates nothing to prune
   }
-  const files = names.flatMap((name) => {
-    const m = numbered.exec(name);
-    return m ? [{ name, n: Number(m[1]) }] : [];
-  });
-  files.sort((a, b) => b.n - a.n);
-  await Promise.allSettled(files.slice(keep).map((f) => unlink(path.join(dir, f.name))));
+  const old = names.filter((name) => Number(numbered.exec(name)?.[1] ?? oldest) < oldest);
+  await Promise.allSettled(old.map((name) => unlink(path.join(dir, name))));
 }

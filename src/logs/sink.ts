@@ -1,15 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import tty from 'node:tty';
 import type { ChildRole } from '../shared/child-env.js';
 import type { LogStats } from '../shared/status-report.js';
-import type { ClusterConfig } from '../shared/config.js';
+import { clusterLogFiles, type ClusterConfig } from '../shared/config.js';
 import { MAX_LOG_LINES } from '../shared/control-protocol.js';
 import { RocketError } from '../shared/errors.js';
 import { childLineFormatter, ownBlockCounter } from './child-lines.js';
 import { LineSplitter, MAX_LINE_LENGTH } from './line-splitter.js';
 import type { LogOutput } from './output.js';
+import { currentTarget, FileFollower } from './file-follower.js';
+import { tailFile } from './file-tail.js';
 import { LineRing } from './ring.js';
+import type { RotatingFile } from './rotating-file.js';
 import { openStdout } from './stdout-output.js';
 
 /**
@@ -25,50 +28,75 @@ const RING_CHARS = 8 * 1024 * 1024;
 const CLOSE_TIMEOUT_MS = 2000;
 
 /**
- * Every log line of the cluster passes here, in the master: the master's own
- * pino logger writes into `stream`; each child's stdout and stderr are split
- * into lines (`attachChild`). A line is kept in a ring for `tail`, handed to
- * `follow` listeners, and written in batches to the output: stdout (JSON
- * lines, or pino-pretty's on a terminal) or rotating files.
+ * The cluster's log, in the master: the master's own pino logger writes into
+ * `stream`; each child's stdout and stderr are split into lines
+ * (`attachChild`). A line is kept in a ring for `tail`, handed to `follow`
+ * listeners, and written in batches to the output: stdout (JSON lines, or
+ * pino-pretty's on a terminal) or rotating files.
  *
  * ```
  *  master pino ─────────────┐
  *  worker N stdout/stderr ──┤ lines ─▶ ring (tail) ─▶ followers ─▶ batch ─▶ stdout | <logDir>/<name>/<name>.<n>.log
- *  monitor stdout/stderr ───┘
+ *  monitor stdout/stderr ───┘                                                           ▲
+ *  worker N's own logger (access lines), with --log-dir ─── appended directly ─────────┘
  * ```
+ *
+ * With log files, workers append their own lines to the file themselves (as
+ * nginx's and Gunicorn's workers do): at request rate, passing every access
+ * line through the master's event loop cost more than writing it. The master
+ * tells them the file (`childLogFile`, `onChildLogFile`), and `read` then
+ * takes the lines from the file, which is the only place that has them all.
  */
 export class LogSink {
   /** The master's pino destination. */
   readonly stream: { write(text: string): void };
   readonly #output: LogOutput;
   readonly #pretty: ((line: string) => string) | null;
-  readonly #ring = new LineRing(MAX_LOG_LINES, RING_CHARS);
+  /** Without log files only: with them, `read` reads the file. */
+  readonly #ring: LineRing | null;
+  readonly #files: RotatingFile | null;
   readonly #followers = new Set<(line: string) => void>();
-  /** Lines and blocks of lines waiting to be written, each without its last newline. */
-  #batch: string[] = [];
+  /** With log files: `logs --follow` readers of the file. */
+  readonly #fileFollowers = new Set<FileFollower>();
+  /**
+   * Lines waiting to be written: strings without their newline, and blocks
+   * as the bytes a child wrote them, with their newline (never with pretty
+   * output, which takes no blocks).
+   */
+  #batch: (string | Buffer)[] = [];
   #batchChars = 0;
   #batchLines = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  /** `pretty`: formats a JSON line for a terminal (pino-pretty), or false for JSON lines. */
-  constructor(output: LogOutput, options: { pretty: false | ((line: string) => string) }) {
+  /**
+   * `pretty`: formats a JSON line for a terminal (pino-pretty), or false for
+   * JSON lines. `files`: the rotating files `output` writes, which workers
+   * append to directly.
+   */
+  constructor(output: LogOutput, options: { pretty: false | ((line: string) => string); files?: RotatingFile }) {
     this.#output = output;
     this.#pretty = options.pretty || null;
+    this.#files = options.files ?? null;
+    this.#ring = this.#files ? null : new LineRing(MAX_LOG_LINES, RING_CHARS);
     this.stream = { write: (text) => this.write(text.endsWith('\n') ? text.slice(0, -1) : text) };
   }
 
   /** Logs one line (a JSON text, without its newline). */
   write(line: string): void {
-    this.#ring.push(line);
+    this.#ring?.push(line);
     this.#tell(line);
     this.#enqueue(line, 1);
   }
 
-  /** Logs `lines` whole lines joined by `\n` (no final newline), each already a JSON text. */
-  writeBlock(text: string, lines: number): void {
-    this.#ring.pushBlock(text, lines);
-    if (this.#followers.size > 0) for (const line of text.split('\n')) this.#tell(line);
-    this.#enqueue(text, lines);
+  /**
+   * Logs `lines` whole lines, each already a JSON text, as UTF-8 bytes each
+   * ending in a newline: a child's chunk, passed on without being decoded.
+   */
+  writeBlock(block: Buffer, lines: number): void {
+    const text = block.subarray(0, block.length - 1);
+    this.#ring?.pushBlock(text, lines);
+    if (this.#followers.size > 0) for (const line of text.toString('utf8').split('\n')) this.#tell(line);
+    this.#enqueue(block, lines);
   }
 
   #tell(line: string): void {
@@ -81,9 +109,9 @@ export class LogSink {
     }
   }
 
-  #enqueue(text: string, lines: number): void {
+  #enqueue(text: string | Buffer, lines: number): void {
     this.#batch.push(text);
-    this.#batchChars += text.length + 1;
+    this.#batchChars += text.length + (typeof text === 'string' ? 1 : 0);
     this.#batchLines += lines;
     if (this.#batchChars >= BATCH_CHARS) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
@@ -108,12 +136,11 @@ export class LogSink {
       const lines = new LineSplitter((line) => this.write(format(line)));
       stream.on('data', (chunk: Buffer) => {
         // A chunk of whole lines all from the child's own logger (a worker's access
-        // lines, batched) is logged as one block: no string and no call per line.
+        // lines, batched) is logged as one block of bytes: no string and no call per line.
         if (this.#pretty === null && lines.atLineStart && chunk[chunk.length - 1] === 0x0a) {
-          const block = chunk.toString('utf8', 0, chunk.length - 1);
-          const count = ownBlock(block);
+          const count = ownBlock(chunk.subarray(0, chunk.length - 1));
           if (count > 0) {
-            this.writeBlock(block, count);
+            this.writeBlock(chunk, count);
             return;
           }
         }
@@ -124,21 +151,76 @@ export class LogSink {
     }
   };
 
-  /** The last `n` lines (at most MAX_LOG_LINES, fewer if they are long), oldest first. */
-  tail(n: number): string[] {
-    return this.#ring.tail(n);
+  /**
+   * The last `lines` lines (at most MAX_LOG_LINES, fewer if they are long),
+   * oldest first, and with `follow` every line after them until `stop()`.
+   * With log files they are read from the file (the master's own pending
+   * lines written first; a worker's reach it within a second, its flush
+   * interval) and followed there.
+   */
+  async read(lines: number, follow: ((line: string) => void) | null): Promise<{ lines: string[]; stop(): void }> {
+    if (this.#ring) {
+      const tail = this.#ring.tail(lines);
+      return { lines: tail, stop: follow ? this.#listen(follow) : () => {} };
+    }
+    const files = this.#files as RotatingFile;
+    this.flush();
+    await this.#output.settled();
+    const file = currentTarget(files.link) ?? files.current();
+    let size = 0;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      // moved away (external logrotate, before SIGUSR1): nothing to show yet
+    }
+    const tail = lines > 0 && size > 0 ? await tailFile(file, Math.min(lines, MAX_LOG_LINES), size) : [];
+    if (!follow) return { lines: tail, stop: () => {} };
+    const follower = new FileFollower(files.link, file, size, follow);
+    follower.start();
+    this.#fileFollowers.add(follower);
+    return {
+      lines: tail,
+      stop: () => {
+        follower.stop();
+        this.#fileFollowers.delete(follower);
+      },
+    };
+  }
+
+  /** With log files, followers read every line written so far (before the cluster ends their streams). */
+  async settleFollowers(): Promise<void> {
+    if (this.#fileFollowers.size === 0) return;
+    this.flush();
+    await this.#output.settled();
+    await Promise.all([...this.#fileFollowers].map((f) => f.finish()));
   }
 
   /** Calls `listener` with every line from now on, until the returned function is called. */
-  follow(listener: (line: string) => void): () => void {
+  #listen(listener: (line: string) => void): () => void {
     this.#followers.add(listener);
     return () => this.#followers.delete(listener);
+  }
+
+  /** Children writing to the log file themselves lost `dropped` lines in all: warned about as the master's own failures are. */
+  childWritesFailed(reason: string, dropped: number): void {
+    this.#output.othersFailed(reason, dropped);
+  }
+
+  /** With log files, where children append their own lines now; null when they write to fd 1 for the master. */
+  childLogFile(): string | null {
+    return this.#files?.current() ?? null;
+  }
+
+  /** With log files, calls `listener` with the file children must append to after each rotation and reopen. */
+  onChildLogFile(listener: (file: string) => void): void {
+    this.#files?.onChange(listener);
   }
 
   /** SIGUSR1: opens the log file again by its name, after an external logrotate moved it away. */
   reopen(): void {
     this.flush();
-    this.#output.reopen();
+    if (this.#files) this.#files.reopen();
+    else this.#output.reopen();
   }
 
   stats(): LogStats {
@@ -161,14 +243,31 @@ export class LogSink {
   /** Writes what is left and closes the output; lines logged afterwards are counted as dropped. */
   close(): Promise<void> {
     this.flush();
-    return this.#output.close(CLOSE_TIMEOUT_MS);
+    for (const follower of this.#fileFollowers) follower.stop();
+    return this.#files ? this.#files.close(CLOSE_TIMEOUT_MS) : this.#output.close(CLOSE_TIMEOUT_MS);
   }
 
-  /** Pretty output (a terminal) never receives blocks: they are taken only when it is off. */
-  #format(lines: string[]): string {
+  /**
+   * Pretty output (a terminal) never receives blocks: they are taken only when
+   * it is off. Otherwise runs of lines become one string, and blocks are
+   * copied as they are.
+   */
+  #format(parts: (string | Buffer)[]): string | Buffer {
     const pretty = this.#pretty;
-    if (pretty === null) return `${lines.join('\n')}\n`;
-    return lines.map((line) => pretty(line)).join('');
+    if (pretty !== null) return parts.map((line) => pretty(line as string)).join('');
+    const out: Buffer[] = [];
+    let run: string[] = [];
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        run.push(part);
+        continue;
+      }
+      if (run.length > 0) out.push(Buffer.from(`${run.join('\n')}\n`));
+      run = [];
+      out.push(part);
+    }
+    if (run.length > 0) out.push(Buffer.from(`${run.join('\n')}\n`));
+    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
   }
 }
 
@@ -178,16 +277,17 @@ export class LogSink {
  * the log directory cannot be created or written (RC_ERR_LOG_FILES).
  */
 export async function openLogSink(config: ClusterConfig): Promise<LogSink> {
-  if (config.logDir !== undefined) {
-    const dir = path.join(config.logDir, config.name);
-    let output: LogOutput;
+  const paths = clusterLogFiles(config);
+  if (paths !== null) {
+    const dir = paths.dir;
+    let files: RotatingFile;
     try {
-      const { openRotatingFile } = await import('./rotating-file.js'); // pino-roll: only with a log directory
-      output = await openRotatingFile({ dir, base: config.name, maxSize: config.logMaxSize, retain: config.logRetain });
+      const { openRotatingFile } = await import('./rotating-file.js'); // only with a log directory
+      files = await openRotatingFile({ dir, base: config.name, maxSize: config.logMaxSize, retain: config.logRetain });
     } catch (error) {
       throw new RocketError('RC_ERR_LOG_FILES', `--log-dir ${JSON.stringify(config.logDir)}: cannot write log files in ${dir}: ${(error as Error).message}`);
     }
-    return new LogSink(output, { pretty: false });
+    return new LogSink(files.output, { pretty: false, files });
   }
   // pino-pretty is loaded only for a terminal: a master whose output is a file or a pipe never needs it.
   const pretty = tty.isatty(1) ? (await import('./pretty.js')).prettyLogLine() : false;

@@ -47,7 +47,8 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     logs.reopen();
     log.info({ file: logs.stats().file }, 'SIGUSR1: log file reopened');
   });
-  const master = new Master(config, log, () => logs.stats());
+  const master = new Master(config, log, { stats: () => logs.stats(), childWritesFailed: (reason, dropped) => logs.childWritesFailed(reason, dropped) });
+  logs.onChildLogFile((file) => master.logFileChanged(file));
   let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};
   const stopSignal = new Promise<NodeJS.Signals | 'control'>((resolve) => (stopRequested = resolve));
   let signals = 0;
@@ -102,6 +103,7 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control?.path ?? null });
   await stopSignal;
   await master.stop();
+  await logs.settleFollowers(); // with log files, followers read the last lines before their streams end
   control?.close();
   return 0;
 }

@@ -15,6 +15,13 @@ import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
 
+/** What the master needs of the log sink. */
+export interface MasterLogs {
+  stats(): LogStats;
+  /** Workers (with --log-dir) lost `dropped` lines of their own in all, writing to the file: warn as for the master's. */
+  childWritesFailed(reason: string, dropped: number): void;
+}
+
 /**
  * The Listener and pool manager. A connection's journey through it: a listener
  * accepts it paused (listener.ts), the dispatcher queues it and sends its
@@ -27,7 +34,7 @@ import { Supervisor } from './supervisor.js';
 export class Master {
   readonly #config: ClusterConfig;
   readonly #log: Logger;
-  readonly #logStats: () => LogStats;
+  readonly #logs: MasterLogs;
   readonly #startedAt = Date.now();
   readonly #life = new MasterLifecycle();
   readonly #bounds: PoolBounds;
@@ -43,11 +50,11 @@ export class Master {
   #accept: AcceptPath | null = null;
   #admin: { server: http.Server; url: string } | null = null;
 
-  /** `logStats`: the log sink's counts, for `/status`. */
-  constructor(config: ClusterConfig, log: Logger, logStats: () => LogStats) {
+  /** `logs`: the log sink's counts for `/status`, and where workers' failing log writes are reported. */
+  constructor(config: ClusterConfig, log: Logger, logs: MasterLogs) {
     this.#config = config;
     this.#log = log;
-    this.#logStats = logStats;
+    this.#logs = logs;
     const { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker } = config;
     this.#bounds = { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker };
     this.#pool = new WorkerPool(config, log, {
@@ -57,7 +64,10 @@ export class Master {
         this.#accept?.workerReady(w);
         this.#dispatcher.pump();
       },
-      load: () => this.#dispatcher.pump(),
+      load: (w) => {
+        if (w.logWrites.dropped > 0) this.#logs.childWritesFailed(w.logWrites.error ?? 'write failed', this.#pool.logDropped);
+        this.#dispatcher.pump();
+      },
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
       returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
       surplus: (_w, id, handle) => this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus'),
@@ -159,9 +169,20 @@ export class Master {
     void this.#shutdown.force();
   }
 
+  /** The sink's counts, with the lines workers lost writing to the log file themselves. */
+  #logStatus(): LogStats {
+    const own = this.#logs.stats();
+    return { ...own, dropped: own.dropped + this.#pool.logDropped };
+  }
+
+  /** With --log-dir, after a rotation or reopen: where every worker appends its own lines now. */
+  logFileChanged(file: string): void {
+    for (const worker of this.#pool.workers) worker.logFile(file);
+  }
+
   status(): StatusReport {
     const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler };
-    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStats(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, ...parts });
+    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStatus(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, ...parts });
   }
 
   #adminSources() {

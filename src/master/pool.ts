@@ -22,6 +22,7 @@ export class WorkerPool {
   readonly #events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] };
   #nextId = 1;
   #acceptedByExited = 0;
+  #logDroppedByExited = 0;
   #quickDeaths = 0;
   #stopping = false;
   #respawnTimers = new Set<NodeJS.Timeout>();
@@ -46,6 +47,13 @@ export class WorkerPool {
   get accepted(): number {
     let n = this.#acceptedByExited;
     for (const w of this.workers) n += w.accepted;
+    return n;
+  }
+
+  /** With --log-dir: workers' own log lines lost to write errors, those of exited workers included. */
+  get logDropped(): number {
+    let n = this.#logDroppedByExited;
+    for (const w of this.workers) n += w.logWrites.dropped;
     return n;
   }
 
@@ -114,6 +122,7 @@ export class WorkerPool {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
     this.#acceptedByExited += worker.accepted;
+    this.#logDroppedByExited += worker.logWrites.dropped;
     const lived = Date.now() - worker.startedAt;
     const expected = this.#stopping || worker.retiring;
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');

@@ -35,7 +35,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** Resolves once the worker said ready; rejects if it failed or exited first. */
   readonly started: Promise<void>;
   #startedSettle!: { resolve: () => void; reject: (e: Error) => void };
-  #reported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
+  #reported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0, logDropped: 0 };
   #parking: ParkingState | null = null;
   #sent = 0;
   readonly #scrapes = new Replies<MetricsJson>();
@@ -55,6 +55,16 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     this.requestLimit = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : Infinity;
     this.started = new Promise((resolve, reject) => (this.#startedSettle = { resolve, reject }));
     this.started.catch(() => {}); // a failed start is reported through events too
+  }
+
+  /** With --log-dir: lines the worker lost writing its own log lines (a full disk), and the first error. */
+  get logWrites(): { dropped: number; error: string | undefined } {
+    return { dropped: this.#reported.logDropped, error: this.#reported.logError };
+  }
+
+  /** With --log-dir: the file the worker appends its own lines to from now on. */
+  logFile(file: string): void {
+    this.channel.post({ t: 'log-file', file });
   }
 
   /** Stops getting connections; parks its idle ones, finishes in-flight requests and exits. */

@@ -10,6 +10,7 @@
  *                     │  ─── watch{id,idleFor}+handle ──▶ monitor
  *                     └──── wake{id,head}+handle ◀────────┘ (client sent again)
  *   master ─── scrape{id} ──▶ worker ─── metrics{id,metrics} ──▶ master (GET /metrics)
+ *   master ─── log-file{file} ──▶ worker (--log-dir: where its own lines go after a rotation)
  *   worker ─── load{…} ──▶ master ◀── heartbeat ─── monitor (each at least every 0.5 s;
  *                                                   silent for --worker-timeout: killed)
  *
@@ -58,6 +59,9 @@ export interface WorkerLoad {
   readonly elu: number;
   /** Resident memory of the worker process, in bytes. */
   readonly rss: number;
+  /** With --log-dir: the worker's own log lines lost to write errors since it started, and the first error's code. */
+  readonly logDropped: number;
+  readonly logError?: string;
 }
 
 /**
@@ -91,7 +95,9 @@ export type MasterToWorker =
   /** The most connections the worker holds before new ones it accepts go to the master. */
   | { readonly t: 'limit'; readonly limit: number }
   /** Lend the master a copy of shared listening socket `index` (answered by `lent`). */
-  | { readonly t: 'lend'; readonly index: number };
+  | { readonly t: 'lend'; readonly index: number }
+  /** With --log-dir: append the worker's own log lines to `file` from now on (after a rotation or SIGUSR1 reopen). */
+  | { readonly t: 'log-file'; readonly file: string };
 
 export type WorkerToMaster =
   | Ack

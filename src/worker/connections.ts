@@ -120,7 +120,11 @@ export class Connections {
     this.#maybeIdle(t);
   }
 
-  /** Server 'request' hook, run before the app's handler. */
+  /**
+   * Server 'request' hook, run before the app's handler. The caller calls
+   * `finished(res)` when the response finishes (one 'finish' listener for
+   * every per-request hook of the worker).
+   */
   onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t = (req.socket as TrackedSocket)[kTracked];
     this.#served++;
@@ -130,15 +134,13 @@ export class Connections {
     t.idleAt = -1;
     t.open.push(res);
     (res as TrackedResponse)[kTracked] = t;
-    res.on('finish', this.#onFinish);
   }
 
-  /** One listener shared by every response (`this` is the response): no closure per request. */
-  readonly #onFinish = ((connections: Connections) =>
-    function (this: TrackedResponse): void {
-      const t = this[kTracked];
-      if (t) connections.#finished(t, this);
-    })(this);
+  /** The response to a request seen by `onRequest` finished. */
+  finished(res: http.ServerResponse): void {
+    const t = (res as TrackedResponse)[kTracked];
+    if (t) this.#finished(t, res);
+  }
 
   #finished(t: Tracked, res: http.ServerResponse): void {
     t.finished++;

@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
-import { createLogger, flushLogs } from '../shared/logger.js';
+import { clusterLogFiles } from '../shared/config.js';
+import { createLogger, flushLogs, redirectLogs } from '../shared/logger.js';
 import { interceptListen } from '../shared/node-internals/listen-intercept.js';
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
@@ -13,6 +14,16 @@ const START_MARGIN_MS = 250;
 const { id, config } = readChildEnv('worker');
 const log = createLogger('worker', config.logLevel, { worker: id });
 const runtime = new WorkerRuntime(id, config, log);
+// With --log-dir this worker appends its own lines (access lines above all) to
+// the cluster's file itself, rather than sending each through the master.
+const logFiles = clusterLogFiles(config);
+if (logFiles) {
+  try {
+    redirectLogs(logFiles.link);
+  } catch (error) {
+    log.warn({ err: error, file: logFiles.link }, 'cannot open the log file: this worker sends its lines through the master');
+  }
+}
 
 exitWithParent(() => runtime.drain('master gone'));
 ignoreMasterSignals();

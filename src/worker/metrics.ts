@@ -9,8 +9,6 @@ export const DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 
 /** Node lets an app answer any status from 100 to 999. */
 const STATUS_CODES = 1000;
 
-const kStart = Symbol('rocket-cluster.requestStart');
-type TimedResponse = http.ServerResponse & { [kStart]: number };
 
 /**
  * This worker's prom-client registry: Node's default process metrics, requests
@@ -18,15 +16,15 @@ type TimedResponse = http.ServerResponse & { [kStart]: number };
  * every scrape and sums all workers'.
  *
  * The per-request path runs at tens of thousands of requests a second, so it
- * allocates nothing it can avoid: one shared 'finish' listener (not a closure
- * per response), the status counted in a typed array and copied into the
+ * allocates nothing it can avoid: the worker's one 'finish' listener calls
+ * `finished`, the status is counted in a typed array and copied into the
  * Counter only when scraped (a labelled `inc` builds a label key string per
- * call), and the histogram observed through a child made once (no label hashing).
+ * call), and the histogram is observed through a child made once (no label hashing).
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
   readonly #byStatus = new Float64Array(STATUS_CODES);
-  readonly #onFinish: (this: TimedResponse) => void;
+  readonly #observe: (seconds: number) => void;
 
   constructor() {
     collectDefaultMetrics({ ...DEFAULT_METRICS_OPTIONS, register: this.registry });
@@ -51,22 +49,17 @@ export class WorkerMetrics {
       buckets: [...DURATION_BUCKETS],
       registers: [this.registry],
     });
-    const observe = histogram.labels().observe;
-    // A plain function so that `this` is the response that finished.
-    this.#onFinish = function (this: TimedResponse) {
-      const code = this.statusCode;
-      if (code >= 0 && code < STATUS_CODES) byStatus[code]!++;
-      observe((performance.now() - this[kStart]) / 1000);
-    };
+    this.#observe = histogram.labels().observe;
   }
 
   /**
-   * Server 'request' hook. A response whose connection closes before it
-   * finishes is not counted (its client saw no status).
+   * A response finished, `ms` after its request arrived. A response whose
+   * connection closes before it finishes is not counted (its client saw no status).
    */
-  onRequest(res: http.ServerResponse): void {
-    (res as TimedResponse)[kStart] = performance.now();
-    res.on('finish', this.#onFinish);
+  finished(res: http.ServerResponse, ms: number): void {
+    const code = res.statusCode;
+    if (code >= 0 && code < STATUS_CODES) this.#byStatus[code]!++;
+    this.#observe(ms / 1000);
   }
 
   snapshot(): Promise<MetricsJson> {

@@ -3,13 +3,14 @@ import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { flushLogs, type Logger } from '../shared/logger.js';
+import { flushLogs, lineTarget, logWriteFailures, redirectLogs, type Logger } from '../shared/logger.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
-import { accessLogger } from './access-log.js';
+import { accessLine } from './access-log.js';
+import { requestHook } from './request-hook.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -37,7 +38,7 @@ export class WorkerRuntime {
   #parking: ParkingState = { enabled: true };
   #loadScheduled = false;
   #reportTimer: NodeJS.Timeout | null = null;
-  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0 };
+  #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0, logDropped: 0 };
   readonly #acceptor: Acceptor;
   #rss = 0;
   #rssAt = -Infinity;
@@ -88,13 +89,15 @@ export class WorkerRuntime {
     setLateLimits(server, { maxHeaderSize: c.maxHeaderSize, connectionsCheckingInterval: c.timeoutCheckInterval });
     // With parking on, idle time is ours to count (Node's own timer would close the socket).
     server.keepAliveTimeout = this.#countsIdleTime ? 0 : c.keepAliveTimeout;
-    const logAccess = c.accessLog ? accessLogger(this.#log) : null;
-    server.prependListener('request', (req, res) => {
-      this.#connections.onRequest(req, res);
-      if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
-      this.#metrics?.onRequest(res);
-      logAccess?.(req, res);
+    const hook = requestHook({
+      connections: this.#connections,
+      before: (res) => {
+        if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
+      },
+      metrics: () => this.#metrics,
+      access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget(this.#log)) : null,
     });
+    server.prependListener('request', hook);
     if (callback) server.once('listening', callback);
     this.#listening = new Promise((resolve) => server.once('listening', () => resolve()));
     const first = c.listen[0];
@@ -188,10 +191,21 @@ export class WorkerRuntime {
       case 'scrape':
         void this.#answerScrape(m.id);
         return true;
+      case 'log-file':
+        this.#logFile(m.file);
+        return true;
       case 'ack':
         return true;
       default:
         return assertNever(m);
+    }
+  }
+
+  #logFile(file: string): void {
+    try {
+      redirectLogs(file);
+    } catch (error) {
+      this.#log.warn({ err: error, file }, 'cannot open the new log file: lines go on to the previous one');
     }
   }
 
@@ -266,7 +280,12 @@ export class WorkerRuntime {
       this.#rss = process.memoryUsage.rss();
       this.#rssAt = now;
     }
-    return { active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted, elu: Math.round(elu.utilization * 1000) / 1000, rss: this.#rss };
+    const logs = logWriteFailures();
+    return {
+      ...{ active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted },
+      ...{ elu: Math.round(elu.utilization * 1000) / 1000, rss: this.#rss, logDropped: logs.dropped },
+      ...(logs.error === undefined ? {} : { logError: logs.error }),
+    };
   }
 
   #exitIfDrained(): void {

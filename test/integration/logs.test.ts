@@ -85,6 +85,25 @@ describe('log files (--log-dir)', () => {
     const rotated = fs.readFileSync(`${current}.rotated`, 'utf8');
     expect(rotated).toContain('before rotation');
     expect(rotated).not.toContain('after rotation');
+    // The worker appends its own access lines to the file itself: the master told it to reopen too.
+    await expect.poll(() => readIfExists(current), { timeout: 10_000 }).toContain('"path":"/log?text=after%20rotation"');
+    expect(fs.readFileSync(`${current}.rotated`, 'utf8')).not.toContain('"path":"/log?text=after%20rotation"');
+  });
+
+  it('with --log-dir the worker appends its own lines to the file itself: none passes through the master', async () => {
+    const cluster = await startFileCluster([]);
+    const before = (await cluster.status()).logs.written;
+    for (let i = 0; i < 300; i++) expect(await cluster.get(`/direct/${i}`)).toBe('ok\n');
+    const current = path.join(cluster.dir, fs.readlinkSync(path.join(cluster.dir, 'current.log')));
+    const accessLines = () => (readIfExists(current).match(/"path":"\/direct\/\d+"/g) ?? []).length;
+    // A worker flushes its lines at least once a second.
+    await expect.poll(accessLines, { timeout: 10_000 }).toBe(300);
+    // `written` counts the lines the master wrote: its own and the app's console output, not the 300 access lines.
+    expect((await cluster.status()).logs.written - before).toBeLessThan(300);
+    const lines = readIfExists(current).trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+    const access = lines.filter((l) => l.msg === 'request' && String(l.path).startsWith('/direct/'));
+    expect(access.map((l) => Number(String(l.path).slice(8)))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(access[0]).toMatchObject({ level: 30, role: 'worker', worker: 1, method: 'GET', status: 200 });
   });
 
   it('a SIGUSR1 sent to the whole process group kills no process and opens no inspector', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tailFile } from '../../src/cli/log-file-tail.js';
+import { tailFile } from '../../src/logs/file-tail.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-tail-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

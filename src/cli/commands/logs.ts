@@ -5,7 +5,7 @@ import { controlRequest } from '../../control/client.js';
 import { MAX_LOG_LINES } from '../../shared/control-protocol.js';
 import { RocketError } from '../../shared/errors.js';
 import { defaultLogDir } from '../daemon.js';
-import { tailFile } from '../log-file-tail.js';
+import { tailFile } from '../../logs/file-tail.js';
 import { runCommand, type SetCode } from '../exit.js';
 import { logLinePrinter } from '../render/log-lines.js';
 import { oneTarget } from '../targets.js';
