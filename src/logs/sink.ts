@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import tty from 'node:tty';
 import type { ChildRole } from '../shared/child-env.js';
 import type { LogStats } from '../shared/status-report.js';
-import { clusterLogFiles, type ClusterConfig } from '../shared/config.js';
+import type { ClusterConfig } from '../shared/config.js';
+import { clusterLogFiles } from '../shared/log-files.js';
 import { MAX_LOG_LINES } from '../shared/control-protocol.js';
 import { RocketError } from '../shared/errors.js';
 import { childLineFormatter, ownBlockCounter } from './child-lines.js';
@@ -22,8 +23,8 @@ import { openStdout } from './stdout-output.js';
  */
 const BATCH_CHARS = 64 * 1024;
 const BATCH_MS = 50;
-/** The ring keeps the last MAX_LOG_LINES lines (what `logs --lines` may ask for) and at most 8 MB of text. */
-const RING_CHARS = 8 * 1024 * 1024;
+/** The ring keeps the last MAX_LOG_LINES lines (what `logs --lines` may ask for) and at most 4 MB of text (10,000 access lines take about 2 MB). */
+const RING_CHARS = 4 * 1024 * 1024;
 /** How long closing waits for the output to take the last lines. */
 const CLOSE_TIMEOUT_MS = 2000;
 

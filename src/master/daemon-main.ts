@@ -1,6 +1,6 @@
+import { holdYoungGeneration } from '../shared/small-heap.js';
 import type { ClusterConfig } from '../shared/config.js';
 import type { DaemonToCli } from '../shared/protocol.js';
-import { runMaster } from './main.js';
 
 /**
  * The entry of a daemonized master (`start --daemon`): its parent, the CLI,
@@ -9,16 +9,24 @@ import { runMaster } from './main.js';
  * is closed and the master lives on its own, in its own session.
  */
 
+// First, before the master's modules load: a small young generation (see small-heap.ts).
+holdYoungGeneration();
+
 process.once('message', (config: ClusterConfig) => {
   const answer = (m: DaemonToCli) => {
     if (!process.connected) return;
     process.send?.(m, () => process.disconnect());
   };
-  void runMaster(config, {
-    requireControl: true,
-    onReady: (ready) => answer({ t: 'ready', ready }),
-    onStartFailed: (error) => answer({ t: 'failed', code: error.code, message: error.message }),
-  }).then((code) => {
-    process.exitCode = code;
-  });
+  // Loaded only now, after small-heap.js: the listener is in place before the config can arrive.
+  void import('./main.js')
+    .then(({ runMaster }) =>
+      runMaster(config, {
+        requireControl: true,
+        onReady: (ready) => answer({ t: 'ready', ready }),
+        onStartFailed: (error) => answer({ t: 'failed', code: error.code, message: error.message }),
+      }),
+    )
+    .then((code) => {
+      process.exitCode = code;
+    });
 });

@@ -2,13 +2,13 @@ import { Channel } from '../shared/channel.js';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle } from '../shared/node-internals/handles.js';
-import { createLogger } from '../shared/logger.js';
+import { createChildLog } from '../shared/child-log.js';
 import { assertNever, type MasterToMonitor, type MonitorToMaster } from '../shared/protocol.js';
 import { ParkedSockets } from './parked.js';
 
 // Entry of the monitor process: holds parked keep-alive sockets for the master.
 const { id, config } = readChildEnv('monitor');
-const log = createLogger('monitor', config.logLevel, { monitor: id });
+const log = createChildLog('monitor', config.logLevel, { monitor: id });
 let reportScheduled = false;
 
 const parked = new ParkedSockets(config.maxParked, {

@@ -36,17 +36,6 @@ export type DescribeValue = (key: OptionKey, value: unknown) => string;
 const asFlag: DescribeValue = (key, value) => `--${kebabCase(key)} ${JSON.stringify(value)}`;
 
 /** The cluster name an app gets when none is given: its file name without the extension. */
-/**
- * With --log-dir, the cluster's own log directory and the symlink to the file
- * written now: the master rotates the files, and workers open the link to
- * append their own lines (see src/logs/rotating-file.ts).
- */
-export function clusterLogFiles(config: Pick<ClusterConfig, 'logDir' | 'name'>): { dir: string; link: string } | null {
-  if (config.logDir === undefined) return null;
-  const dir = path.join(config.logDir, config.name);
-  return { dir, link: path.join(dir, 'current.log') };
-}
-
 export function defaultAppName(app: string): string {
   return path.basename(app).replace(/\.[cm]?[jt]s$/, '').replace(/[^\w.-]/g, '_') || 'app';
 }

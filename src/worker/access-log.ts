@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { LineTarget } from '../shared/logger.js';
+import type { LineTarget } from '../shared/child-log.js';
 
 const kWritten = Symbol('rocket-cluster.accessWritten');
 

@@ -1,73 +1,9 @@
-import type http from 'node:http';
-import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
-import { RocketError } from '../shared/errors.js';
-import { clusterLogFiles } from '../shared/config.js';
-import { createLogger, flushLogs, redirectLogs } from '../shared/logger.js';
-import { interceptListen } from '../shared/node-internals/listen-intercept.js';
-import { loadApp } from './app-loader.js';
-import { fetchListener } from './fetch-adapter.js';
-import { guardListener, guardServerEmit } from './request-guard.js';
-import { WorkerRuntime } from './worker.js';
+import { holdYoungGeneration, releaseYoungGeneration } from '../shared/small-heap.js';
 
-// Entry of a worker process: load the user's app, then serve what the master sends.
-const START_MARGIN_MS = 250;
-const { id, config } = readChildEnv('worker');
-const log = createLogger('worker', config.logLevel, { worker: id });
-const runtime = new WorkerRuntime(id, config, log);
-// With --log-dir this worker appends its own lines (access lines above all) to
-// the cluster's file itself, rather than sending each through the master.
-const logFiles = clusterLogFiles(config);
-if (logFiles) {
-  try {
-    redirectLogs(logFiles.link);
-  } catch (error) {
-    log.warn({ err: error, file: logFiles.link }, 'cannot open the log file: this worker sends its lines through the master');
-  }
-}
-
-exitWithParent(() => runtime.drain('master gone'));
-ignoreMasterSignals();
-// Ctrl-C in a terminal and systemd's default KillMode signal the whole process
-// group: finish in-flight requests as on the master's shutdown, do not die mid-response.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runtime.drain(signal));
-process.on('uncaughtException', (error) => {
-  // The app's state is unknown after this; the master starts a fresh worker.
-  log.fatal({ err: error }, 'uncaught exception in app: worker exits');
-  process.exit(1);
-});
-process.on('unhandledRejection', (reason) => {
-  log.error({ err: reason }, 'unhandled promise rejection in app');
-});
-
-let claimed = false;
-const listened = new Promise<http.Server>((resolve) => {
-  interceptListen((server, callback) => {
-    if (claimed) return false;
-    claimed = true;
-    guardServerEmit(log, server);
-    runtime.attach(server, callback);
-    resolve(server);
-    return true;
-  });
-});
-
-// The master's start timer began before this process existed; answering a bit
-// before it fires lets the operator see why (RC_ERR_APP_SHAPE), not just a timeout.
-const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - START_MARGIN_MS);
-
-try {
-  const app = await loadApp(config.app, listened, listenWait);
-  if (app.kind !== 'server') {
-    const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
-    const { createServer } = await import('node:http');
-    runtime.attach(createServer(guardListener(log, listener)));
-  }
-  log.debug({ shape: app.kind }, 'app loaded');
-  await runtime.ready();
-} catch (error) {
-  const e = error instanceof RocketError ? error : new RocketError('RC_ERR_APP_LOAD', String(error));
-  log.error({ code: e.code }, e.message);
-  flushLogs(); // the master may kill this process as soon as it reads the next message
-  runtime.fatal(e.code, e.message);
-  setImmediate(() => process.exit(1));
-}
+// Entry of a worker process. Loading pino and the app would grow the young
+// generation for good (see small-heap.ts): it is held at its starting size
+// until the worker is serving (serve.js's top-level await has resolved), then
+// left to V8's default for the app.
+holdYoungGeneration();
+await import('./serve.js');
+releaseYoungGeneration();

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Logger } from '../shared/logger.js';
+import type { ChildLog } from '../shared/child-log.js';
 
 export type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 
@@ -8,7 +8,7 @@ export type RequestListener = (req: http.IncomingMessage, res: http.ServerRespon
  * down: the request gets a 500 if nothing was sent yet, otherwise its
  * connection is closed, and every other connection carries on.
  */
-export function failRequest(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, error: unknown): void {
+export function failRequest(log: ChildLog, req: http.IncomingMessage, res: http.ServerResponse, error: unknown): void {
   log.error({ err: error, method: req.method, url: req.url }, 'request handler failed');
   if (res.headersSent || res.writableEnded) {
     res.destroy();
@@ -18,7 +18,7 @@ export function failRequest(log: Logger, req: http.IncomingMessage, res: http.Se
   res.end('Internal Server Error\n');
 }
 
-export function guardListener(log: Logger, listener: RequestListener): RequestListener {
+export function guardListener(log: ChildLog, listener: RequestListener): RequestListener {
   return (req, res) => {
     try {
       const result = listener(req, res);
@@ -33,7 +33,7 @@ export function guardListener(log: Logger, listener: RequestListener): RequestLi
  * The same guard for a server the app built itself: its 'request' listeners
  * run inside `emit`, so that is where a synchronous throw can be caught.
  */
-export function guardServerEmit(log: Logger, server: http.Server): void {
+export function guardServerEmit(log: ChildLog, server: http.Server): void {
   const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
   server.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'request') return emit(event, ...args);

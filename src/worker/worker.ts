@@ -3,7 +3,7 @@ import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { flushLogs, lineTarget, logWriteFailures, redirectLogs, type Logger } from '../shared/logger.js';
+import { flushLogs, lineTarget, logWriteFailures, redirectLogs, type ChildLog } from '../shared/child-log.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
@@ -24,7 +24,7 @@ const NEAR_CAP = 0.9;
  */
 export class WorkerRuntime {
   readonly #config: ClusterConfig;
-  readonly #log: Logger;
+  readonly #log: ChildLog;
   readonly #channel: Channel<MasterToWorker, WorkerToMaster>;
   readonly #connections: Connections;
   /** Only with an admin listener: nobody could read them otherwise. */
@@ -49,7 +49,7 @@ export class WorkerRuntime {
   #closing = false;
   #exiting = false;
 
-  constructor(id: number, config: ClusterConfig, log: Logger) {
+  constructor(id: number, config: ClusterConfig, log: ChildLog) {
     this.#config = config;
     this.#log = log;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), {
@@ -95,7 +95,7 @@ export class WorkerRuntime {
         if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
       },
       metrics: () => this.#metrics,
-      access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget(this.#log)) : null,
+      access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget()) : null,
     });
     server.prependListener('request', hook);
     if (callback) server.once('listening', callback);

@@ -1,0 +1,13 @@
+import path from 'node:path';
+import type { ClusterConfig } from './config.js';
+
+/**
+ * With --log-dir, the cluster's own log directory and the symlink to the file
+ * written now: the master rotates the files, and workers open the link to
+ * append their own lines (see src/logs/rotating-file.ts).
+ */
+export function clusterLogFiles(config: Pick<ClusterConfig, 'logDir' | 'name'>): { dir: string; link: string } | null {
+  if (config.logDir === undefined) return null;
+  const dir = path.join(config.logDir, config.name);
+  return { dir, link: path.join(dir, 'current.log') };
+}
