@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { controlRequest } from '../src/control/client.js';
 import type { StatusReport } from '../src/shared/status-report.js';
+import type { Server } from './servers.js';
 
 /** `GET <admin>/status` of a running rocket-cluster. */
 export async function getStatus(adminUrl: string): Promise<StatusReport> {
@@ -28,4 +30,11 @@ export async function waitForStatus(
     last = await getStatus(adminUrl);
   }
   return last;
+}
+
+/** A rocket-cluster's status: from its admin listener if it has one, else over its control socket (what `rocket-cluster status --json` reads). */
+export async function rocketStatus(s: Server): Promise<StatusReport> {
+  if (s.adminUrl !== undefined) return getStatus(s.adminUrl);
+  if (s.clusterName === undefined) throw new Error(`${s.name}: neither an admin listener nor a cluster name`);
+  return (await controlRequest(s.clusterName, 'status', {}, { timeoutMs: 5000 })).status;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getStatus } from './admin-client.js';
+import { rocketStatus } from './admin-client.js';
 import type { Generator, LoadResult } from './load/types.js';
 import type { BenchOptions } from './options.js';
 import type { Server, ServerName } from './servers.js';
@@ -66,7 +66,7 @@ export async function measureBalance(servers: readonly Server[], gen: Generator,
 /** Requests served so far by each live worker, keyed by pid. */
 async function servedByWorker(s: Server): Promise<Record<string, number>> {
   if (s.kind === 'rocket-cluster') {
-    const st = await getStatus(s.adminUrl!);
+    const st = await rocketStatus(s);
     return Object.fromEntries(st.workers.filter((w) => w.pid !== null && w.state === 'ready').map((w) => [String(w.pid), w.served]));
   }
   if (s.kind === 'node:cluster') {

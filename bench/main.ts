@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { StatusReport } from '../src/shared/status-report.js';
-import { getStatus } from './admin-client.js';
+import { getStatus, rocketStatus } from './admin-client.js';
 import { measureBalance } from './balance.js';
 import { stopAll } from './children.js';
 import { pickGenerator } from './load/generator.js';
@@ -67,8 +67,8 @@ async function throughputPart(o: BenchOptions, gen: ReturnType<typeof pickGenera
   try {
     const t = await measureThroughput(servers, gen, o, progress);
     results.throughput = { ...t, summary: summarize(t.measurements, t.idleRss) };
-    const rockets = servers.filter((s) => s.adminUrl !== undefined);
-    results.rocketStatusAfterThroughput = Object.fromEntries(await Promise.all(rockets.map(async (s) => [s.name, await getStatus(s.adminUrl!)] as const)));
+    const rockets = servers.filter((s) => s.kind === 'rocket-cluster');
+    results.rocketStatusAfterThroughput = Object.fromEntries(await Promise.all(rockets.map(async (s) => [s.name, await rocketStatus(s)] as const)));
   } catch (e) {
     fail(results, 'throughput', e);
   } finally {

@@ -32,8 +32,10 @@ export interface Server {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   readonly process: Launched;
-  /** rocket-cluster only: the admin listener's base URL. */
+  /** rocket-cluster only: the admin listener's base URL, when started with one. */
   readonly adminUrl?: string;
+  /** rocket-cluster only: its --name, for the control socket (`rocket-cluster status`). */
+  readonly clusterName?: string;
   /** rocket-cluster with --log-dir: where its log files are (removed when it stops). */
   readonly logDir?: string;
   /**
@@ -54,6 +56,14 @@ export interface RocketOptions {
    * under a temporary --log-dir so that the bench does not read every line.
    */
   readonly accessLog?: boolean;
+  /**
+   * With an admin listener (the default: the park and reload parts poll
+   * /status). The throughput and balance contenders run without one, as a
+   * user's cluster does by default: with it, workers load prom-client and
+   * time every request for the metrics. Their status comes over the control
+   * socket instead.
+   */
+  readonly admin?: boolean;
 }
 
 const isListening = (l: LogLine): boolean => l.msg === 'listening';
@@ -72,18 +82,23 @@ export async function startRocket(o: RocketOptions = {}): Promise<Server> {
   const clusterName = `bench-${process.pid}-${++clusters}`;
   const logDir = o.accessLog === true ? mkdtempSync(path.join(os.tmpdir(), 'rocket-bench-logs-')) : undefined;
   const logArgs = logDir === undefined ? ['--no-access-log'] : ['--log-dir', logDir];
+  const withAdmin = o.admin !== false;
   const proc = launch(name, [
-    BIN, 'start', HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    BIN, 'start', HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', ...(withAdmin ? ['--admin', '127.0.0.1:0'] : []),
     ...logArgs, '--log-level', 'info', '--shutdown-timeout', '3000', ...(o.extraArgs ?? []),
   ], { cleanup: logDir === undefined ? undefined : () => rmSync(logDir, { recursive: true, force: true }) });
   try {
     // With --log-dir nothing reaches stdout: the same lines are read from the file.
+    const wanted = withAdmin ? [isMasterListening, isAdminListening] : [isMasterListening];
     const [listening, admin] = logDir === undefined
-      ? await Promise.all([proc.waitForLine(isMasterListening, START_TIMEOUT_MS), proc.waitForLine(isAdminListening, START_TIMEOUT_MS)])
-      : await waitForFileLines(path.join(logDir, clusterName, 'current.log'), [isMasterListening, isAdminListening], proc, START_TIMEOUT_MS);
+      ? await Promise.all(wanted.map((w) => proc.waitForLine(w, START_TIMEOUT_MS)))
+      : await waitForFileLines(path.join(logDir, clusterName, 'current.log'), wanted, proc, START_TIMEOUT_MS);
     proc.tree();
     const masterPid = typeof listening!.pid === 'number' ? listening!.pid : proc.pid;
-    return { name, kind: 'rocket-cluster', url: `http://${String(listening!.address)}/`, process: proc, adminUrl: String(admin!.address), masterPid, ...(logDir ? { logDir } : {}) };
+    return {
+      name, kind: 'rocket-cluster', url: `http://${String(listening!.address)}/`, process: proc, masterPid, clusterName,
+      ...(admin ? { adminUrl: String(admin.address) } : {}), ...(logDir ? { logDir } : {}),
+    };
   } catch (e) {
     await proc.stop();
     throw e;
@@ -122,9 +137,9 @@ async function startScript(name: ServerName, kind: ServerKind, args: readonly st
 
 /** The throughput part's contenders, 2 workers each, in the order they alternate within a round. */
 export const THROUGHPUT_CONTENDERS: readonly (() => Promise<Server>)[] = [
-  () => startRocket(),
-  () => startRocket({ name: 'rocket-cluster +access log', accessLog: true }),
-  () => startRocket({ name: 'rocket-cluster --accept master', extraArgs: ['--accept', 'master'] }),
+  () => startRocket({ admin: false }),
+  () => startRocket({ name: 'rocket-cluster +access log', accessLog: true, admin: false }),
+  () => startRocket({ name: 'rocket-cluster --accept master', extraArgs: ['--accept', 'master'], admin: false }),
   () => startNodeCluster(),
   () => startNodeCluster({ policy: 'none' }),
   () => startSingle(),
@@ -132,6 +147,6 @@ export const THROUGHPUT_CONTENDERS: readonly (() => Promise<Server>)[] = [
 
 /** The balance measurement's contenders: 4 workers, `Connection: close` load. */
 export const BALANCE_CONTENDERS: readonly (() => Promise<Server>)[] = [
-  () => startRocket({ name: 'rocket-cluster, 4 workers', poolArgs: ['--workers', '4'] }),
+  () => startRocket({ name: 'rocket-cluster, 4 workers', poolArgs: ['--workers', '4'], admin: false }),
   () => startNodeCluster({ name: 'node:cluster SCHED_NONE, 4 workers', policy: 'none', workers: 4, count: true }),
 ];

@@ -66,7 +66,8 @@ export function createChildLog(role: ChildRole, level: string, extra: Record<str
   };
 }
 
-function jsonLine(level: number, base: Record<string, unknown>, fields: Record<string, unknown>, msg: string): string {
+/** One line of a child's log (exported for its test). */
+export function jsonLine(level: number, base: Record<string, unknown>, fields: Record<string, unknown>, msg: string): string {
   const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) own[k] = v instanceof Error ? serializeError(v) : v;
   const line = { level, time: new Date().toISOString(), ...base, ...own, msg };
