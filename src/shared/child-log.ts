@@ -109,6 +109,15 @@ export function redirectLogs(file: string | null): void {
   destination?.redirect(file);
 }
 
+/** `redirectLogs`, except that a file that cannot be opened is logged (lines go on where they went) rather than thrown. */
+export function followLogFile(file: string, log: ChildLog): void {
+  try {
+    redirectLogs(file);
+  } catch (error) {
+    log.warn({ err: error, file }, 'cannot open the log file: this process goes on writing its lines where it did');
+  }
+}
+
 /** Lines of this process's logger lost to write errors, and the first error's code. */
 export function logWriteFailures(): { dropped: number; error?: string } {
   const dropped = destination?.dropped ?? 0;

@@ -120,11 +120,7 @@ export class Connections {
     this.#maybeIdle(t);
   }
 
-  /**
-   * Server 'request' hook, run before the app's handler. The caller calls
-   * `finished(res)` when the response finishes (one 'finish' listener for
-   * every per-request hook of the worker).
-   */
+  /** Server 'request' hook, before the app's handler; the worker's one 'finish' listener calls `finished(res)`. */
   onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t = (req.socket as TrackedSocket)[kTracked];
     this.#served++;

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
 import { clusterLogFiles } from '../shared/log-files.js';
-import { createChildLog, flushLogs, redirectLogs } from '../shared/child-log.js';
+import { createChildLog, flushLogs, followLogFile } from '../shared/child-log.js';
 import { interceptListen } from '../shared/node-internals/listen-intercept.js';
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
@@ -17,13 +17,7 @@ const runtime = new WorkerRuntime(id, config, log);
 // With --log-dir this worker appends its own lines (access lines above all) to
 // the cluster's file itself, rather than sending each through the master.
 const logFiles = clusterLogFiles(config);
-if (logFiles) {
-  try {
-    redirectLogs(logFiles.link);
-  } catch (error) {
-    log.warn({ err: error, file: logFiles.link }, 'cannot open the log file: this worker sends its lines through the master');
-  }
-}
+if (logFiles) followLogFile(logFiles.link, log);
 
 exitWithParent(() => runtime.drain('master gone'));
 ignoreMasterSignals();

@@ -3,7 +3,7 @@ import { Channel } from '../shared/channel.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { flushLogs, lineTarget, logWriteFailures, redirectLogs, type ChildLog } from '../shared/child-log.js';
+import { flushLogs, followLogFile, lineTarget, logWriteFailures, type ChildLog } from '../shared/child-log.js';
 import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
@@ -192,20 +192,12 @@ export class WorkerRuntime {
         void this.#answerScrape(m.id);
         return true;
       case 'log-file':
-        this.#logFile(m.file);
+        followLogFile(m.file, this.#log);
         return true;
       case 'ack':
         return true;
       default:
         return assertNever(m);
-    }
-  }
-
-  #logFile(file: string): void {
-    try {
-      redirectLogs(file);
-    } catch (error) {
-      this.#log.warn({ err: error, file }, 'cannot open the new log file: lines go on to the previous one');
     }
   }
 
