@@ -10,6 +10,12 @@ export function rssBytes(pid: number): number | null {
   return m ? Number(m[1]) * 1024 : null;
 }
 
+/** The command line of a process, arguments joined by spaces; null if it has gone. */
+export function commandLine(pid: number): string | null {
+  const text = read(`/proc/${pid}/cmdline`);
+  return text === null ? null : text.split('\0').join(' ').trim();
+}
+
 /** Summed RSS of `pids` (a process tree); processes that have gone count 0. Shared pages count once per process. */
 export function treeRssBytes(pids: readonly number[]): number {
   return pids.reduce((sum, p) => sum + (rssBytes(p) ?? 0), 0);

@@ -39,6 +39,7 @@ export const ISSUE9 = {
   accessLogCost: 1.1,
   maxShare: 0.4,
   rssOverRrBytes: 60 * MB,
+  workerRssOverAppBytes: 15 * MB,
 } as const;
 
 export interface TargetInputs {
@@ -55,6 +56,11 @@ export function evaluateTargets(t: TargetInputs): TargetCheck[] {
   const idleRocket = idle(ROCKET);
   const idleRr = idle(BASELINE);
   const rssLoad = (['keep-alive', 'close'] as const).flatMap((w) => paired(ms, w, ROCKET, BASELINE, (a, b) => a.rssPeakBytes - b.rssPeakBytes));
+  const workerIdle = (name: ServerName): number | null | undefined => t.idleRss.find((r) => r.server === name)?.workerBytes;
+  const workerIdleRocket = workerIdle(ROCKET);
+  const workerIdleRr = workerIdle(BASELINE);
+  const workerLoad = (w: Workload) =>
+    paired(ms, w, ROCKET, BASELINE, (a, b) => (a.workerRssPeakBytes === null || b.workerRssPeakBytes === null ? Number.NaN : a.workerRssPeakBytes - b.workerRssPeakBytes));
   return [
     check(`\`Connection: close\` req/s, ${ROCKET} ÷ ${BASELINE} (RR)`, '×', '≥', ISSUE9.closeVsRr, paired(ms, 'close', ROCKET, BASELINE, ratio(rps))),
     check(`\`Connection: close\` req/s, ${ROCKET} ÷ ${SCHED_NONE}`, '×', '≥', ISSUE9.closeVsSchedNone, paired(ms, 'close', ROCKET, SCHED_NONE, ratio(rps))),
@@ -64,6 +70,9 @@ export function evaluateTargets(t: TargetInputs): TargetCheck[] {
     check(`balance: busiest worker's share of requests, ${ROCKET_4}, \`Connection: close\``, '%', '≤', ISSUE9.maxShare, t.balance.filter((b) => b.server === ROCKET_4).map((b) => b.maxShare), balanceNote(t.balance)),
     check(`RSS idle, all processes, ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, idleRocket !== undefined && idleRr !== undefined ? [idleRocket - idleRr] : []),
     check(`RSS under load (peak per run, both workloads), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, rssLoad),
+    check(`one worker's RSS idle, ${ROCKET} − ${BASELINE} (RR) (the same app)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerIdleRocket != null && workerIdleRr != null ? [workerIdleRocket - workerIdleRr] : []),
+    check(`one worker's RSS under keep-alive load (peak per run), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerLoad('keep-alive')),
+    check(`one worker's RSS under \`Connection: close\` load (peak per run), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerLoad('close')),
   ];
 }
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Generator, LoadResult } from './load/types.js';
 import { UnsupportedWorkload } from './load/types.js';
 import type { BenchOptions } from './options.js';
-import { cpuMs, treeRssBytes } from './procfs.js';
+import { commandLine, cpuMs, rssBytes, treeRssBytes } from './procfs.js';
 import type { Server, ServerName } from './servers.js';
 
 export type Workload = 'keep-alive' | 'close';
@@ -19,6 +19,8 @@ export interface Measurement {
   readonly serverCpuUsPerRequest: number;
   /** Highest summed RSS of the server's process tree seen during the run (sampled every RSS_SAMPLE_MS and at its end). */
   readonly rssPeakBytes: number;
+  /** The workers' highest RSS during the run, averaged over the workers; null for a single process. */
+  readonly workerRssPeakBytes: number | null;
 }
 
 /** Summed RSS of a contender's process tree after start, before any load. */
@@ -26,6 +28,8 @@ export interface IdleRss {
   readonly server: ServerName;
   readonly bytes: number;
   readonly processes: number;
+  /** One worker's RSS, averaged over the workers; null for a single process. */
+  readonly workerBytes: number | null;
 }
 
 export interface ThroughputResult {
@@ -53,7 +57,8 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
   await sleep(SETTLE_MS * 2);
   const idleRss = servers.map((s) => {
     const pids = s.process.tree();
-    return { server: s.name, bytes: treeRssBytes(pids), processes: pids.length };
+    const workers = workerPids(s, pids).map((p) => rssBytes(p) ?? 0);
+    return { server: s.name, bytes: treeRssBytes(pids), processes: pids.length, workerBytes: mean(workers) };
   });
   for (const r of idleRss) progress(`idle RSS ${r.server}: ${(r.bytes / 2 ** 20).toFixed(1)} MB in ${r.processes} processes`);
   for (const workload of WORKLOADS) {
@@ -70,11 +75,12 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
         for (const s of servers) {
           const pids = s.process.tree();
           const cpuBefore = sumCpu(pids);
-          const rss = sampleRss(pids);
+          const rss = sampleRss(pids, workerPids(s, pids));
           const load = await gen.run(spec(s.url, opts.duration)).finally(() => rss.stop());
           const serverCpuMs = sumCpu(pids) - cpuBefore;
           const perRequest = load.requests > 0 ? (serverCpuMs * 1000) / load.requests : Number.NaN;
-          const m: Measurement = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: perRequest, rssPeakBytes: rss.stop() };
+          const peaks = rss.stop();
+          const m: Measurement = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: perRequest, rssPeakBytes: peaks.tree, workerRssPeakBytes: peaks.worker };
           measurements.push(m);
           progress(`${workload} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${perRequest.toFixed(1)} us CPU/req, RSS ${(m.rssPeakBytes / 2 ** 20).toFixed(1)} MB, errors ${load.errors}, non-2xx ${load.non2xx}`);
           await sleep(SETTLE_MS);
@@ -89,20 +95,44 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
   return { idleRss, measurements, skipped };
 }
 
-/** Samples the tree's summed RSS until stop(), which takes a last sample and returns the highest. */
-function sampleRss(pids: readonly number[]): { stop(): number } {
-  let peak = treeRssBytes(pids);
-  let timer: NodeJS.Timeout | null = setInterval(() => (peak = Math.max(peak, treeRssBytes(pids))), RSS_SAMPLE_MS);
+/**
+ * Samples the tree's summed RSS and each worker's until stop(), which takes a
+ * last sample and returns the highest sum and the workers' highest, averaged.
+ */
+function sampleRss(pids: readonly number[], workers: readonly number[]): { stop(): { tree: number; worker: number | null } } {
+  let peak = 0;
+  const workerPeaks = workers.map(() => 0);
+  const sample = () => {
+    peak = Math.max(peak, treeRssBytes(pids));
+    workers.forEach((p, i) => (workerPeaks[i] = Math.max(workerPeaks[i] ?? 0, rssBytes(p) ?? 0)));
+  };
+  sample();
+  let timer: NodeJS.Timeout | null = setInterval(sample, RSS_SAMPLE_MS);
   return {
     stop() {
       if (timer !== null) {
         clearInterval(timer);
         timer = null;
-        peak = Math.max(peak, treeRssBytes(pids));
+        sample();
       }
-      return peak;
+      return { tree: peak, worker: mean(workerPeaks) };
     },
   };
+}
+
+/**
+ * The worker processes of a contender's tree: rocket-cluster's run
+ * dist/worker/main.js (not the monitor); node:cluster's are the primary's
+ * children; a single process has none.
+ */
+function workerPids(s: Server, pids: readonly number[]): number[] {
+  if (s.kind === 'rocket-cluster') return pids.filter((p) => commandLine(p)?.includes('/dist/worker/main.js') === true);
+  if (s.kind === 'node:cluster') return pids.filter((p) => p !== s.masterPid);
+  return [];
+}
+
+function mean(values: readonly number[]): number | null {
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 // A process that exits between the two readings loses its share; the servers
