@@ -88,9 +88,11 @@ export async function openRotatingFile(options: RotatingFileOptions): Promise<Ro
     });
   };
   const check = () => {
-    stat(file).then(
+    const looked = file;
+    stat(looked).then(
       (st) => {
-        if (st.size >= limit) rotate();
+        // A look at a file rotated away meanwhile must not rotate its successor.
+        if (looked === file && st.size >= limit) rotate();
       },
       () => {}, // moved away by an external logrotate: SIGUSR1 reopens it
     );

@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
 
-export type Role = 'master' | 'worker' | 'monitor' | 'cli';
 export type { Logger };
 
 /**
@@ -8,6 +7,6 @@ export type { Logger };
  * written into the master's log sink (`to`, src/logs/sink.ts), which merges
  * them with every child's. Children log with child-log.ts.
  */
-export function createLogger(role: Role, level: string, extra: Record<string, string | number>, to: pino.DestinationStream): Logger {
+export function createLogger(role: 'master', level: string, extra: Record<string, string | number>, to: pino.DestinationStream): Logger {
   return pino({ level, base: { role, pid: process.pid, ...extra }, timestamp: pino.stdTimeFunctions.isoTime }, to);
 }
