@@ -23,7 +23,28 @@ export function ignoreMasterSignals(): void {
   for (const signal of ['SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => {});
 }
 
-/** Children exit when the master is gone: an orphan would hold sockets nobody supervises. */
+/** How often a child also looks for its master, in case the IPC channel's 'disconnect' was missed. */
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * Children exit when the master is gone: an orphan would hold sockets nobody
+ * supervises. The IPC channel's 'disconnect' says so at once; a look every
+ * second at the channel and at the parent pid (an orphan is re-parented) is
+ * the backstop: once, after a CI run, a worker of a SIGKILLed daemon master
+ * was found alive and listening, its IPC descriptor closed, without having
+ * begun to drain. `onGone` runs once.
+ */
 export function exitWithParent(onGone: () => void): void {
-  process.on('disconnect', onGone);
+  const parent = process.ppid;
+  let gone = false;
+  const leave = () => {
+    if (gone) return;
+    gone = true;
+    clearInterval(timer);
+    onGone();
+  };
+  process.on('disconnect', leave);
+  const timer = setInterval(() => {
+    if (!process.connected || process.ppid !== parent) leave();
+  }, PARENT_CHECK_MS).unref();
 }
