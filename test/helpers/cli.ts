@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import { vi } from 'vitest';
 import type { StatusResult } from '../../src/shared/control-protocol.js';
 import { onCleanup } from './cleanup.js';
@@ -77,8 +78,14 @@ export async function startDaemon(app: string, args: readonly string[] = [], hom
   return d;
 }
 
+/**
+ * SIGKILLs a daemon's master, then checks that its children (workers, the
+ * monitor) leave on their own, as they must when their master is gone. One
+ * still running after 10 s is killed, and the test fails naming it.
+ */
 async function killDaemon(pid: number): Promise<void> {
   if (!alive(pid)) return;
+  const children = childPids(pid);
   process.kill(pid, 'SIGKILL');
   // Not our child: no exit event to wait on, only its pid going away.
   await vi.waitFor(
@@ -87,4 +94,39 @@ async function killDaemon(pid: number): Promise<void> {
     },
     { timeout: 10_000, interval: 20 },
   );
+  try {
+    await vi.waitFor(
+      () => {
+        const left = children.filter(running);
+        if (left.length > 0) throw new Error(`children ${left.join(', ')} of SIGKILLed daemon ${pid} still running`);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  } catch (error) {
+    for (const child of children.filter(running)) process.kill(child, 'SIGKILL');
+    throw error;
+  }
+}
+
+/** Exists and is not a zombie (an orphan's zombie waits for init to reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The pids whose parent is `pid`, from /proc. */
+function childPids(pid: number): number[] {
+  return fs.readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(name)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
 }
