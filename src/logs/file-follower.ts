@@ -19,7 +19,8 @@ export class FileFollower {
   #file: string;
   #offset: number;
   #timer: NodeJS.Timeout | null = null;
-  #reading = false;
+  /** The read under way, if any: a poll while one runs joins it. */
+  #reading: Promise<void> | null = null;
 
   /** Starts at `offset` in `file` (what `link` pointed to when the caller read up to there). */
   constructor(link: string, file: string, offset: number, listener: (line: string) => void) {
@@ -40,31 +41,23 @@ export class FileFollower {
 
   /** Reads what was written up to now (the cluster is stopping: its last lines), then stops. */
   async finish(): Promise<void> {
-    await this.#current;
+    await this.#reading;
     await this.#poll();
     this.stop();
   }
 
-  #current: Promise<void> = Promise.resolve();
-
   #poll(): Promise<void> {
-    if (this.#reading) return this.#current;
-    this.#current = this.#read();
-    return this.#current;
+    this.#reading ??= this.#read().finally(() => (this.#reading = null));
+    return this.#reading;
   }
 
   async #read(): Promise<void> {
-    this.#reading = true;
-    try {
-      const now = currentTarget(this.#link) ?? this.#file;
-      await this.#readNew(this.#file);
-      if (now !== this.#file) {
-        this.#file = now;
-        this.#offset = 0;
-        await this.#readNew(now);
-      }
-    } finally {
-      this.#reading = false;
+    const now = currentTarget(this.#link) ?? this.#file;
+    await this.#readNew(this.#file);
+    if (now !== this.#file) {
+      this.#file = now;
+      this.#offset = 0;
+      await this.#readNew(now);
     }
   }
 

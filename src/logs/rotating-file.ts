@@ -67,7 +67,6 @@ export async function openRotatingFile(options: RotatingFileOptions): Promise<Ro
   let rotating = false;
   let pruning = Promise.resolve();
   let closed = false;
-  dest.once('close', () => (closed = true));
   const rotate = () => {
     if (rotating || closed) return;
     rotating = true;
@@ -99,7 +98,10 @@ export async function openRotatingFile(options: RotatingFileOptions): Promise<Ro
   };
   dest.on('write', check);
   const timer = setInterval(check, SIZE_CHECK_MS).unref();
-  dest.once('close', () => clearInterval(timer));
+  dest.once('close', () => {
+    closed = true;
+    clearInterval(timer);
+  });
   await prune(dir, numbered, n - retain);
   return {
     output,

@@ -45,7 +45,7 @@ const CLOSE_TIMEOUT_MS = 2000;
  * With log files, workers append their own lines to the file themselves (as
  * nginx's and Gunicorn's workers do): at request rate, passing every access
  * line through the master's event loop cost more than writing it. The master
- * tells them the file (`childLogFile`, `onChildLogFile`), and `read` then
+ * tells them each new file (`onChildLogFile`), and `read` then
  * takes the lines from the file, which is the only place that has them all.
  */
 export class LogSink {
@@ -68,6 +68,8 @@ export class LogSink {
   #batchChars = 0;
   #batchLines = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** The children's lost lines last reported (`childWritesFailed`). */
+  #childDropped = 0;
 
   /**
    * `pretty`: formats a JSON line for a terminal (pino-pretty), or false for
@@ -202,14 +204,15 @@ export class LogSink {
     return () => this.#followers.delete(listener);
   }
 
-  /** Children writing to the log file themselves lost `dropped` lines in all: warned about as the master's own failures are. */
+  /**
+   * Children writing to the log file themselves have lost `dropped` lines in
+   * all (a count that never goes down): warned about as the master's own
+   * failures are, when it has grown since the last call.
+   */
   childWritesFailed(reason: string, dropped: number): void {
+    if (dropped <= this.#childDropped) return;
+    this.#childDropped = dropped;
     this.#output.othersFailed(reason, dropped);
-  }
-
-  /** With log files, where children append their own lines now; null when they write to fd 1 for the master. */
-  childLogFile(): string | null {
-    return this.#files?.current() ?? null;
   }
 
   /** With log files, calls `listener` with the file children must append to after each rotation and reopen. */
