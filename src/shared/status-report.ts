@@ -39,7 +39,14 @@ export interface StatusReport {
   readonly uptimeMs: number;
   readonly listening: readonly string[];
   readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
-  readonly parked: { readonly count: number; readonly capacity: number; readonly refused: number; readonly lost: number };
+  /** `count` includes `inFlight`: parks sent to the monitor and not yet acknowledged (a monitor death closes them as refused, not lost). */
+  readonly parked: {
+    readonly count: number;
+    readonly inFlight: number;
+    readonly capacity: number;
+    readonly refused: number;
+    readonly lost: number;
+  };
   readonly monitor: {
     readonly pid: number | null;
     readonly state: ChildState | 'none';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { expect } from 'vitest';
 import type { StatusReport } from '../../src/shared/status-report.js';
 import { onCleanup } from './cleanup.js';
 import { BIN } from './paths.js';
@@ -205,4 +206,18 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Resolves once the monitor holds `count` sockets, none of them still in
+ * flight: a park the monitor has not acknowledged is closed as refused, not
+ * lost, if the monitor dies, so tests about what it held wait for this.
+ */
+export async function parkedAndHeld(cluster: Cluster, count: number): Promise<void> {
+  await expect
+    .poll(async () => {
+      const { parked } = await cluster.status();
+      return { count: parked.count, inFlight: parked.inFlight };
+    }, { timeout: 10_000 })
+    .toEqual({ count, inFlight: 0 });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { alive, fixture, startCluster, type Cluster } from '../helpers/cluster.js';
+import { alive, fixture, parkedAndHeld, startCluster, type Cluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
@@ -53,7 +53,7 @@ describe('monitor supervision', () => {
   it('a monitor silent for --worker-timeout is killed and replaced; what it held is counted lost, and parking works again', async () => {
     const cluster = await start(['--worker-timeout', '1000']);
     const held = await served(cluster, '/held');
-    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000 }).toBe(1);
+    await parkedAndHeld(cluster, 1);
     const frozen = await freezeMonitor(cluster);
 
     const killed = await cluster.waitForLog((l) => l.msg === 'monitor hung: killing it', 10_000);
@@ -82,7 +82,7 @@ describe('monitor supervision', () => {
     // A long --worker-timeout: the missing ack, not the heartbeat, must find the hang.
     const cluster = await start(['--worker-timeout', '60000']);
     const held = await served(cluster, '/held');
-    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000 }).toBe(1);
+    await parkedAndHeld(cluster, 1);
     const frozen = await freezeMonitor(cluster);
     const late = await served(cluster, '/late');
     await expect.poll(async () => (await cluster.status()).connections.parks, { timeout: 10_000 }).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixture, startCluster } from '../helpers/cluster.js';
+import { fixture, parkedAndHeld, startCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { get } from '../helpers/requests.js';
 
@@ -52,7 +52,7 @@ describe('a monitor that dies', () => {
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/once'));
     await client.responses(1);
-    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000 }).toBe(1);
+    await parkedAndHeld(cluster, 1);
     const dead = (await cluster.status()).monitor.pid!;
     process.kill(dead, 'SIGKILL');
     await client.closedByServer(); // the monitor held the only copy of its socket
