@@ -10,6 +10,20 @@ export function rssBytes(pid: number): number | null {
   return m ? Number(m[1]) * 1024 : null;
 }
 
+/**
+ * Unique set size in bytes (Private_Clean + Private_Dirty in
+ * /proc/<pid>/smaps_rollup): the pages only this process maps, what its exit
+ * would free. RSS counts the node binary's text (about 34 MB) whole in every
+ * process; USS counts none of it, so it shows what one more process costs.
+ */
+export function ussBytes(pid: number): number | null {
+  const text = read(`/proc/${pid}/smaps_rollup`);
+  if (text === null) return null;
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const total = kb('Private_Clean') + kb('Private_Dirty');
+  return Number.isFinite(total) ? total * 1024 : null;
+}
+
 /** The command line of a process, arguments joined by spaces; null if it has gone. */
 export function commandLine(pid: number): string | null {
   const text = read(`/proc/${pid}/cmdline`);
@@ -19,6 +33,11 @@ export function commandLine(pid: number): string | null {
 /** Summed RSS of `pids` (a process tree); processes that have gone count 0. Shared pages count once per process. */
 export function treeRssBytes(pids: readonly number[]): number {
   return pids.reduce((sum, p) => sum + (rssBytes(p) ?? 0), 0);
+}
+
+/** Summed USS of `pids`; processes that have gone count 0. */
+export function treeUssBytes(pids: readonly number[]): number {
+  return pids.reduce((sum, p) => sum + (ussBytes(p) ?? 0), 0);
 }
 
 /**

@@ -68,7 +68,7 @@ export function evaluateTargets(t: TargetInputs): TargetCheck[] {
     check(`keep-alive CPU µs/request, ${ROCKET} (access log off) ÷ ${BASELINE} (RR)`, '×', '≤', ISSUE9.cpuVsRr, paired(ms, 'keep-alive', ROCKET, BASELINE, ratio(cpu))),
     check(`access log cost: keep-alive CPU µs/request, ${ROCKET_LOG} ÷ ${ROCKET}`, '×', '≤', ISSUE9.accessLogCost, paired(ms, 'keep-alive', ROCKET_LOG, ROCKET, ratio(cpu)), closeNote(ms)),
     check(`balance: busiest worker's share of requests, ${ROCKET_4}, \`Connection: close\``, '%', '≤', ISSUE9.maxShare, t.balance.filter((b) => b.server === ROCKET_4).map((b) => b.maxShare), balanceNote(t.balance)),
-    check(`RSS idle, all processes, ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, idleRocket !== undefined && idleRr !== undefined ? [idleRocket - idleRr] : []),
+    check(`RSS idle, all processes, ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, idleRocket !== undefined && idleRr !== undefined ? [idleRocket - idleRr] : [], ussNote(t.idleRss)),
     check(`RSS under load (peak per run, both workloads), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.rssOverRrBytes, rssLoad),
     check(`one worker's RSS idle, ${ROCKET} − ${BASELINE} (RR) (the same app)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerIdleRocket != null && workerIdleRr != null ? [workerIdleRocket - workerIdleRr] : []),
     check(`one worker's RSS under keep-alive load (peak per run), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerLoad('keep-alive')),
@@ -104,6 +104,15 @@ function check(target: string, unit: TargetCheck['unit'], op: TargetCheck['op'],
     met: med === null ? null : op === '≥' ? med >= limit : med <= limit,
     ...(note !== undefined ? { note } : {}),
   };
+}
+
+/** Idle USS beside the RSS target: RSS counts the node binary's shared text once per process, USS not at all. */
+function ussNote(idle: readonly IdleRss[]): string | undefined {
+  const rocket = idle.find((r) => r.server === ROCKET);
+  const rr = idle.find((r) => r.server === BASELINE);
+  if (!rocket || !rr || rocket.ussBytes === 0 || rr.ussBytes === 0) return undefined;
+  const mb = (b: number) => (b / MB).toFixed(1);
+  return `USS idle (pages each process maps alone, not the node binary's shared text): ${mb(rocket.ussBytes)} MB in ${rocket.processes} processes against ${mb(rr.ussBytes)} MB in ${rr.processes}, ${mb(rocket.ussBytes - rr.ussBytes)} MB more`;
 }
 
 function closeNote(ms: readonly Measurement[]): string | undefined {

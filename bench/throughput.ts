@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Generator, LoadResult } from './load/types.js';
 import { UnsupportedWorkload } from './load/types.js';
 import type { BenchOptions } from './options.js';
-import { commandLine, cpuMs, rssBytes, treeRssBytes } from './procfs.js';
+import { commandLine, cpuMs, rssBytes, treeUssBytes, treeRssBytes } from './procfs.js';
 import type { Server, ServerName } from './servers.js';
 
 export type Workload = 'keep-alive' | 'close';
@@ -27,6 +27,8 @@ export interface Measurement {
 export interface IdleRss {
   readonly server: ServerName;
   readonly bytes: number;
+  /** The same processes' USS: only the pages each maps alone (not the node binary's shared text). */
+  readonly ussBytes: number;
   readonly processes: number;
   /** One worker's RSS, averaged over the workers; null for a single process. */
   readonly workerBytes: number | null;
@@ -58,9 +60,9 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
   const idleRss = servers.map((s) => {
     const pids = s.process.tree();
     const workers = workerPids(s, pids).map((p) => rssBytes(p) ?? 0);
-    return { server: s.name, bytes: treeRssBytes(pids), processes: pids.length, workerBytes: mean(workers) };
+    return { server: s.name, bytes: treeRssBytes(pids), ussBytes: treeUssBytes(pids), processes: pids.length, workerBytes: mean(workers) };
   });
-  for (const r of idleRss) progress(`idle RSS ${r.server}: ${(r.bytes / 2 ** 20).toFixed(1)} MB in ${r.processes} processes`);
+  for (const r of idleRss) progress(`idle RSS ${r.server}: ${(r.bytes / 2 ** 20).toFixed(1)} MB (USS ${(r.ussBytes / 2 ** 20).toFixed(1)} MB) in ${r.processes} processes`);
   for (const workload of WORKLOADS) {
     const spec = (url: string, durationS: number) => ({ url, durationS, connections: opts.connections, threads: opts.threads, close: workload === 'close' });
     try {
