@@ -1,5 +1,6 @@
 // `npm run bench`: rocket-cluster (three ways) against node:cluster (RR and SCHED_NONE) and a single process,
-// then the cost of parking. Not a test; see docs/BENCHMARKS.md.
+// then the cost of parking, reloads under load, and browser-like keep-alive clients with think time
+// (think-time, overload). Not a test; see docs/BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +13,15 @@ import { logFileProblems } from './log-file.js';
 import { parseOptions, usage, type BenchOptions } from './options.js';
 import { measureParkLatency } from './park-latency.js';
 import { measureParkMemory } from './park-memory.js';
+import { findPm2Runtime, startPm2 } from './pm2-server.js';
 import { print, progress, renderMarkdown, writeJson } from './report.js';
 import { measureReloads } from './reload.js';
 import { measureSpike, spikeServerArgs, summarizeSpikes, type SpikeNotMeasured, type SpikeResult, type SpikeSample } from './spike.js';
 import type { BenchResults } from './results.js';
-import { BALANCE_CONTENDERS, BIN, ROOT, startNodeCluster, startRocket, THROUGHPUT_CONTENDERS, type Server } from './servers.js';
+import { BALANCE_CONTENDERS, BIN, LISTEN_THINK_APP, ROOT, startNodeCluster, startRocket, THINK_CONTENDERS, THROUGHPUT_CONTENDERS, type Server } from './servers.js';
 import { summarize, summarizeReloads } from './summary.js';
-import { evaluateTargets } from './targets.js';
+import { evaluateTargets, evaluateThinkTimeTargets } from './targets.js';
+import { measureThink, type ThinkContender, type ThinkPart } from './think-time.js';
 import { measureThroughput } from './throughput.js';
 
 const opts = parseOptions(process.argv.slice(2), process.env);
@@ -51,6 +54,8 @@ async function run(o: BenchOptions): Promise<number> {
     if (o.only.has('throughput')) await throughputPart(o, gen, results);
     if (o.only.has('park-latency') || o.only.has('park-memory')) await parkPart(o, results);
     if (o.only.has('reload')) await reloadPart(o, gen, results);
+    for (const part of ['think-time', 'overload'] as const) if (o.only.has(part)) await thinkPart(part, o, results);
+    if (results.thinkTime || results.overload) results.thinkTimeTargets = evaluateThinkTimeTargets({ thinkTime: results.thinkTime?.measurements, overload: results.overload?.measurements });
   } finally {
     await stopAll();
   }
@@ -191,6 +196,25 @@ async function spikePart(o: BenchOptions, results: BenchResults): Promise<SpikeR
     }
   }
   return summarizeSpikes(samples);
+}
+
+/** The think-time or overload part: each contender alone on the machine during its runs (see think-time.ts). */
+async function thinkPart(part: ThinkPart, o: BenchOptions, results: BenchResults): Promise<void> {
+  const contenders: ThinkContender[] = [...THINK_CONTENDERS];
+  const notes: string[] = [];
+  const pm2 = findPm2Runtime();
+  if (pm2 === null) notes.push('PM2 cluster not measured: no `pm2` on PATH (it is not a dependency; `npm i -g pm2` to include it)');
+  else contenders.push({ name: 'PM2 cluster', start: () => startPm2(pm2, LISTEN_THINK_APP, 2) });
+  for (const n of notes) progress(n);
+  const clients = part === 'think-time' ? o.thinkClients : o.overloadClients;
+  progress(`${part}: ${o.thinkRounds} round(s) x ${contenders.length} contenders x ${o.thinkDuration} s, ${clients} keep-alive clients with think time`);
+  try {
+    const r = await measureThink(part, contenders, { clients, durationS: o.thinkDuration, rounds: o.thinkRounds }, progress, (s) => collectProblems([s], results, ` (${part})`), notes);
+    if (part === 'think-time') results.thinkTime = r;
+    else results.overload = r;
+  } catch (e) {
+    fail(results, part, e);
+  }
 }
 
 function fail(results: BenchResults, part: string, e: unknown): void {

@@ -21,19 +21,31 @@ export interface BenchOptions {
   readonly reloadRounds: number;
   /** Queue spikes timed (each on a fresh rocket-cluster with a pool of 1..2). */
   readonly spikeSamples: number;
+  /** Keep-alive clients with think time in the think-time part. */
+  readonly thinkClients: number;
+  /** The same clients in the overload part: more than 2 workers can serve. */
+  readonly overloadClients: number;
+  /** Seconds per think-time or overload measurement. */
+  readonly thinkDuration: number;
+  /** Rounds of each of the two parts; each measures every contender once. */
+  readonly thinkRounds: number;
   /** Which parts run; all by default. */
   readonly only: ReadonlySet<Part>;
   readonly out: string;
 }
 
-export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload';
-const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload'];
+export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload' | 'think-time' | 'overload';
+const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload', 'think-time', 'overload'];
 
 // Defaults keep a full run near 6 minutes: 6 servers x 2 workloads x 3 rounds
 // x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park
 // measurements and 2 servers x 2 rounds x 10 s of reloads. The machine has 2
 // cores shared by servers and load generator, so longer runs mostly burn other
-// people's CPU.
+// people's CPU. The think-time and overload parts add about 4 minutes (6 with
+// PM2 installed): 2 parts x 3 rounds x 3 contenders x (10 s + about 3 s to
+// start and stop each contender, which runs alone). Their runs were meant to
+// last 20 s; 10 s keeps the whole bench near 12 minutes. A run's first second
+// is the clients' connect ramp on a freshly started server.
 const SPEC = {
   duration: { env: 'BENCH_DURATION', def: '5', help: 'seconds per throughput measurement' },
   warmup: { env: 'BENCH_WARMUP', def: '1', help: 'seconds of warm-up load per server and workload' },
@@ -47,6 +59,10 @@ const SPEC = {
   reloads: { env: 'BENCH_RELOADS', def: '3', help: 'reloads spread evenly over each reload measurement' },
   'reload-rounds': { env: 'BENCH_RELOAD_ROUNDS', def: '2', help: 'rounds of the reload part; each measures every server once' },
   'spike-samples': { env: 'BENCH_SPIKE_SAMPLES', def: '3', help: 'queue spikes timed until a new worker serves (part of reload)' },
+  'think-clients': { env: 'BENCH_THINK_CLIENTS', def: '1000', help: 'keep-alive clients with think time in the think-time part' },
+  'overload-clients': { env: 'BENCH_OVERLOAD_CLIENTS', def: '3000', help: 'keep-alive clients with think time in the overload part' },
+  'think-duration': { env: 'BENCH_THINK_DURATION', def: '10', help: 'seconds per think-time or overload measurement' },
+  'think-rounds': { env: 'BENCH_THINK_ROUNDS', def: '3', help: 'rounds of the think-time and overload parts; each measures every contender once' },
   only: { env: 'BENCH_ONLY', def: PARTS.join(','), help: `comma-separated subset of ${PARTS.join(', ')}` },
   out: { env: 'BENCH_OUT', def: '.bench/results.json', help: 'where the raw results go' },
 } as const;
@@ -101,6 +117,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     reloads: positive('reloads', get('reloads'), true),
     reloadRounds: positive('reload-rounds', get('reload-rounds'), true),
     spikeSamples: positive('spike-samples', get('spike-samples'), true),
+    thinkClients: positive('think-clients', get('think-clients'), true),
+    overloadClients: positive('overload-clients', get('overload-clients'), true),
+    thinkDuration: positive('think-duration', get('think-duration'), false),
+    thinkRounds: positive('think-rounds', get('think-rounds'), true),
     only,
     out: get('out'),
   };

@@ -4,6 +4,7 @@ import type { BenchResults } from './results.js';
 import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
 import { BASELINE, TARGETS } from './summary.js';
 import type { TargetCheck } from './targets.js';
+import { thinkLines } from './think-report.js';
 
 // The bench's only writer to the terminal: progress on stderr, so that stdout
 // carries just the markdown report and can be pasted or redirected as is.
@@ -50,6 +51,9 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.reload) out.push(...reloadLines(r), '');
   if (r.spikeToServe) out.push(...spikeLines(r.spikeToServe), '');
+  if (r.thinkTime) out.push(...thinkLines(r.thinkTime), '');
+  if (r.overload) out.push(...thinkLines(r.overload), '');
+  if (r.thinkTimeTargets) out.push(...targetLines(r.thinkTimeTargets, undefined, 'Think-time and overload targets'), '');
   for (const fl of r.failures) out.push(`**${fl.part} failed:** ${fl.message}`, '');
   for (const p of r.serverProblems) out.push(`**${p.server} logged ${p.lines.length} warning/error line(s)**; see .bench/results.json.`, '');
   return `${out.join('\n')}\n`;
@@ -125,8 +129,8 @@ function balanceLines(r: BenchResults): string[] {
   return out;
 }
 
-function targetLines(targets: readonly TargetCheck[], bytesPerSocket: number | undefined): string[] {
-  const lines = ['Targets (median over rounds, min–max in parentheses; ratios paired within a round):'];
+function targetLines(targets: readonly TargetCheck[], bytesPerSocket: number | undefined, title = 'Targets'): string[] {
+  const lines = [`${title} (median over rounds, min–max in parentheses; ratios paired within a round):`];
   for (const t of targets) {
     const v = (n: number | null): string => (n === null ? '—' : t.unit === '×' ? n.toFixed(2) : t.unit === '%' ? (n * 100).toFixed(1) : (n / 2 ** 20).toFixed(1));
     const limit = `${t.op} ${v(t.limit)}${t.unit === '×' ? '×' : ` ${t.unit}`}`;

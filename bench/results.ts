@@ -9,6 +9,7 @@ import type { ServerName } from './servers.js';
 import type { SpikeNotMeasured, SpikeResult } from './spike.js';
 import type { ReloadSummaryRow, SummaryRow } from './summary.js';
 import type { TargetCheck } from './targets.js';
+import type { ThinkResult } from './think-time.js';
 import type { ThroughputResult } from './throughput.js';
 
 /** Everything one run measured; written verbatim to .bench/results.json. */
@@ -30,6 +31,12 @@ export interface BenchResults {
   reload?: ReloadResult & { readonly summary: ReloadSummaryRow[] };
   /** Part of `reload`: queue spike -> first response from a new worker, or why it was not measured. */
   spikeToServe?: SpikeResult | SpikeNotMeasured;
+  /** Browser-like keep-alive clients with think time, as many as 2 workers can serve. */
+  thinkTime?: ThinkResult;
+  /** The same clients, more than 2 workers can serve. */
+  overload?: ThinkResult;
+  /** The think-time and overload parts' targets. */
+  thinkTimeTargets?: TargetCheck[];
   /** A part that failed; the others still ran. */
   readonly failures: { part: string; message: string }[];
   /** Warn-or-worse log lines and stray output of each server, as evidence. */

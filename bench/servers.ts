@@ -9,6 +9,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root, from dist-bench/bench/. */
 export const ROOT = path.resolve(HERE, '../..');
 export const HELLO_APP = path.join(ROOT, 'examples/hello.mjs');
+/** The think-time parts' app (fast path, 20 ms CPU slow path), compiled beside this file. */
+export const THINK_APP = path.join(HERE, 'apps/think-app.js');
+/** The same app as a script that listens on $PORT itself, for PM2 cluster mode. */
+export const LISTEN_THINK_APP = path.join(HERE, 'apps/listen-think-app.js');
 export const BIN = path.join(ROOT, 'bin/rocket-cluster');
 const START_TIMEOUT_MS = 20_000;
 
@@ -20,7 +24,9 @@ export type ServerName =
   | 'node:cluster'
   | 'node:cluster SCHED_NONE'
   | 'node:cluster SCHED_NONE, 4 workers'
-  | 'single process';
+  | 'single process'
+  | 'rocket-cluster, recommended'
+  | 'PM2 cluster';
 
 /** What kind of process tree a contender is: how it reloads, how it reports what each worker served. */
 export type ServerKind = 'rocket-cluster' | 'node:cluster' | 'single process';
@@ -47,6 +53,8 @@ export interface Server {
 
 export interface RocketOptions {
   readonly name?: ServerName;
+  /** The app module; examples/hello.mjs unless given. */
+  readonly app?: string;
   /** Flags after the common ones; they win over them. */
   readonly extraArgs?: readonly string[];
   /** 2 workers unless this says otherwise (`[]`: the CLI's defaults). */
@@ -84,7 +92,7 @@ export async function startRocket(o: RocketOptions = {}): Promise<Server> {
   const logArgs = logDir === undefined ? ['--no-access-log'] : ['--log-dir', logDir];
   const withAdmin = o.admin !== false;
   const proc = launch(name, [
-    BIN, 'start', HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', ...(withAdmin ? ['--admin', '127.0.0.1:0'] : []),
+    BIN, 'start', o.app ?? HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', ...(withAdmin ? ['--admin', '127.0.0.1:0'] : []),
     ...logArgs, '--log-level', 'info', '--shutdown-timeout', '3000', ...(o.extraArgs ?? []),
   ], { cleanup: logDir === undefined ? undefined : () => rmSync(logDir, { recursive: true, force: true }) });
   try {
@@ -107,6 +115,8 @@ export async function startRocket(o: RocketOptions = {}): Promise<Server> {
 
 export interface NodeClusterOptions {
   readonly name?: ServerName;
+  /** The app module; examples/hello.mjs unless given. */
+  readonly app?: string;
   readonly workers?: number;
   /** `rr`: cluster.SCHED_RR (the baseline); `none`: SCHED_NONE, workers accept on the shared socket. */
   readonly policy?: 'rr' | 'none';
@@ -115,7 +125,7 @@ export interface NodeClusterOptions {
 }
 
 export async function startNodeCluster(o: NodeClusterOptions = {}): Promise<Server> {
-  const args = [path.join(HERE, 'cluster-server.js'), HELLO_APP, String(o.workers ?? 2), o.policy ?? 'rr', ...(o.count === true ? ['count'] : [])];
+  const args = [path.join(HERE, 'cluster-server.js'), o.app ?? HELLO_APP, String(o.workers ?? 2), o.policy ?? 'rr', ...(o.count === true ? ['count'] : [])];
   return startScript(o.name ?? (o.policy === 'none' ? 'node:cluster SCHED_NONE' : 'node:cluster'), 'node:cluster', args);
 }
 
@@ -149,4 +159,20 @@ export const THROUGHPUT_CONTENDERS: readonly (() => Promise<Server>)[] = [
 export const BALANCE_CONTENDERS: readonly (() => Promise<Server>)[] = [
   () => startRocket({ name: 'rocket-cluster, 4 workers', poolArgs: ['--workers', '4'], admin: false }),
   () => startNodeCluster({ name: 'node:cluster SCHED_NONE, 4 workers', policy: 'none', workers: 4, count: true }),
+];
+
+/**
+ * rocket-cluster's flags for browser-like keep-alive clients with think time
+ * (the think-time and overload parts' "recommended" contender), after the
+ * common ones. Park sooner than the default 1 s: a client thinking 0.2-1.5 s
+ * then leaves its worker for the monitor instead of counting against it.
+ * The project owner tunes these; the parts' targets judge them.
+ */
+export const THINK_RECOMMENDED_ARGS: readonly string[] = ['--park-after', '100'];
+
+/** The think-time and overload parts' contenders, 2 workers each, in the order they alternate within a round (PM2 is added when installed). */
+export const THINK_CONTENDERS: readonly { readonly name: ServerName; readonly start: () => Promise<Server> }[] = [
+  { name: 'node:cluster', start: () => startNodeCluster({ app: THINK_APP }) },
+  { name: 'rocket-cluster', start: () => startRocket({ app: THINK_APP, admin: false }) },
+  { name: 'rocket-cluster, recommended', start: () => startRocket({ name: 'rocket-cluster, recommended', app: THINK_APP, admin: false, extraArgs: THINK_RECOMMENDED_ARGS }) },
 ];

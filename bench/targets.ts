@@ -2,6 +2,7 @@ import type { BalanceMeasurement } from './balance.js';
 import type { ServerName } from './servers.js';
 import { median } from './stats.js';
 import { BASELINE } from './summary.js';
+import type { ThinkMeasurement } from './think-time.js';
 import type { IdleRss, Measurement, Workload } from './throughput.js';
 
 /**
@@ -29,6 +30,7 @@ export const ROCKET: ServerName = 'rocket-cluster';
 export const ROCKET_LOG: ServerName = 'rocket-cluster +access log';
 export const SCHED_NONE: ServerName = 'node:cluster SCHED_NONE';
 export const ROCKET_4: ServerName = 'rocket-cluster, 4 workers';
+export const ROCKET_RECOMMENDED: ServerName = 'rocket-cluster, recommended';
 const MB = 2 ** 20;
 
 export const ISSUE9 = {
@@ -74,6 +76,64 @@ export function evaluateTargets(t: TargetInputs): TargetCheck[] {
     check(`one worker's RSS under keep-alive load (peak per run), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerLoad('keep-alive')),
     check(`one worker's RSS under \`Connection: close\` load (peak per run), ${ROCKET} − ${BASELINE} (RR)`, 'MB', '≤', ISSUE9.workerRssOverAppBytes, workerLoad('close')),
   ];
+}
+
+/** The think-time and overload parts' targets: rocket-cluster against node:cluster (RR) with browser-like clients. */
+export const THINK_TARGETS = {
+  /** Fast requests' p99 under think-time load, rocket-cluster with its defaults ÷ RR. */
+  fastP99Defaults: 1.0,
+  /** The same with THINK_RECOMMENDED_ARGS (bench/servers.ts). */
+  fastP99Recommended: 0.5,
+  /** Overload: requests served (2xx), rocket-cluster ÷ RR. */
+  overloadServed: 1.0,
+  /** Overload: served fast requests' p90, rocket-cluster ÷ RR. */
+  overloadFastP90: 1.0,
+} as const;
+
+export interface ThinkTargetInputs {
+  readonly thinkTime?: readonly ThinkMeasurement[];
+  readonly overload?: readonly ThinkMeasurement[];
+}
+
+/** Like evaluateTargets: each ratio paired within a round, the verdict on their median. Checks of a part that did not run are left out. */
+export function evaluateThinkTimeTargets(t: ThinkTargetInputs): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const of = (f: (m: ThinkMeasurement) => number | null) => (a: ThinkMeasurement, b: ThinkMeasurement): number => (f(a) ?? Number.NaN) / (f(b) ?? Number.NaN);
+  const fastP99 = (m: ThinkMeasurement): number | null => m.load.fastMs.p99;
+  const fastP90 = (m: ThinkMeasurement): number | null => m.load.fastMs.p90;
+  if (t.thinkTime) {
+    const ms = t.thinkTime;
+    checks.push(
+      check(`think-time: fast requests' p99, ${ROCKET} (defaults) ÷ ${BASELINE} (RR)`, '×', '≤', THINK_TARGETS.fastP99Defaults, pairedRuns(ms, ROCKET, BASELINE, of(fastP99)), timeoutNote(ms)),
+      check(`think-time: fast requests' p99, ${ROCKET_RECOMMENDED} ÷ ${BASELINE} (RR)`, '×', '≤', THINK_TARGETS.fastP99Recommended, pairedRuns(ms, ROCKET_RECOMMENDED, BASELINE, of(fastP99))),
+    );
+  }
+  if (t.overload) {
+    const ms = t.overload;
+    checks.push(
+      check(`overload: requests served (2xx), ${ROCKET} ÷ ${BASELINE} (RR)`, '×', '≥', THINK_TARGETS.overloadServed, pairedRuns(ms, ROCKET, BASELINE, of((m) => m.load.served)), timeoutNote(ms)),
+      check(`overload: served fast requests' p90, ${ROCKET} ÷ ${BASELINE} (RR)`, '×', '≤', THINK_TARGETS.overloadFastP90, pairedRuns(ms, ROCKET, BASELINE, of(fastP90))),
+    );
+  }
+  return checks;
+}
+
+/** `f(a, b)` for every round in which both were measured: paired() for the think-time parts, which have no workloads. */
+function pairedRuns(ms: readonly ThinkMeasurement[], a: ServerName, b: ServerName, f: (a: ThinkMeasurement, b: ThinkMeasurement) => number): number[] {
+  const bs = new Map(ms.filter((m) => m.server === b).map((m) => [m.round, m]));
+  return ms.filter((m) => m.server === a).flatMap((ma) => {
+    const mb = bs.get(ma.round);
+    const v = mb === undefined ? Number.NaN : f(ma, mb);
+    return Number.isFinite(v) ? [v] : [];
+  });
+}
+
+/** A latency percentile cannot exceed the client's timeout: timeouts are said beside the verdict. */
+function timeoutNote(ms: readonly ThinkMeasurement[]): string | undefined {
+  const sums = new Map<ServerName, number>();
+  for (const m of ms) sums.set(m.server, (sums.get(m.server) ?? 0) + m.load.timeouts);
+  const parts = [...sums].filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`);
+  return parts.length > 0 ? `client timeouts over all rounds: ${parts.join(', ')}` : undefined;
 }
 
 const ratio = (f: (m: Measurement) => number) => (a: Measurement, b: Measurement): number => f(a) / f(b);
