@@ -41,8 +41,8 @@ const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 're
 // x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park
 // measurements and 2 servers x 2 rounds x 10 s of reloads. The machine has 2
 // cores shared by servers and load generator, so longer runs mostly burn other
-// people's CPU. The think-time and overload parts add about 4 minutes (6 with
-// PM2 installed): 2 parts x 3 rounds x 3 contenders x (10 s + about 3 s to
+// people's CPU. The think-time and overload parts add about 4.5 minutes (5.5
+// with PM2 installed): 2 parts x 3 rounds x 3 contenders x (10 s + 3-5 s to
 // start and stop each contender, which runs alone). Their runs were meant to
 // last 20 s; 10 s keeps the whole bench near 12 minutes. A run's first second
 // is the clients' connect ramp on a freshly started server.
