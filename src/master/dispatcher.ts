@@ -1,13 +1,17 @@
 import type { Logger } from '../shared/logger.js';
 import type { HandleOutcome } from '../shared/channel.js';
+import { QUEUE_SWEEP_MS } from '../shared/defaults.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
 import { pickWorker } from './scheduling.js';
+import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
 
 export interface DispatcherOptions {
   readonly queueSize: number;
+  /** Longest wait in the queue (ms) before a connection is answered 503; 0 for no bound. */
+  readonly queueTimeout: number;
   /** Connections at which a worker takes no more. */
   readonly workerConnections: number;
   /** The workers, in spawn order (the pool's live list). */
@@ -21,17 +25,30 @@ export interface DispatcherOptions {
 }
 
 /**
+ * How often the queue is swept for connections past `queueTimeout`: a tenth
+ * of it, between 10 ms and QUEUE_SWEEP_MS, so a 503 comes at most 10% late
+ * for short bounds and 100 ms late for long ones.
+ */
+export function sweepInterval(queueTimeout: number): number {
+  return Math.min(QUEUE_SWEEP_MS, Math.max(10, Math.round(queueTimeout / 10)));
+}
+
+/**
  * The journey's middle: a connection accepted by the master (or woken by the
  * monitor) waits here, FIFO and bounded, until the least-loaded worker with
- * room takes it; one handle is in flight per worker. A full queue answers 503.
- * It knows nothing of shutdown: it says when it has emptied (`whenEmpty`), and
- * the master decides what that means.
+ * room takes it; one handle is in flight per worker. A full queue answers 503,
+ * and so does a wait past `queueTimeout`: found when pumping (nothing expired
+ * is ever dispatched) and by a sweep that runs only while something waits,
+ * with no timer per connection. It knows nothing of shutdown: it says when it
+ * has emptied (`whenEmpty`), and the master decides what that means.
  */
 export class Dispatcher {
   readonly queue: ConnectionQueue;
-  readonly counters = { accepted: 0, dispatched: 0, rejected: 0, surplus: 0 };
+  /** `rejected`: 503 on arrival (queue full, not admitting); `timedOut`: 503 after waiting `queueTimeout`. */
+  readonly counters = { accepted: 0, dispatched: 0, rejected: 0, surplus: 0, timedOut: 0 };
   readonly #options: DispatcherOptions;
   readonly #log: Logger;
+  readonly #sweeper: Ticker | null;
   #nextConnId = 0;
   #turn = 0;
   #onEmpty: (() => void) | null = null;
@@ -40,6 +57,7 @@ export class Dispatcher {
     this.#options = options;
     this.#log = log;
     this.queue = new ConnectionQueue(options.queueSize);
+    this.#sweeper = options.queueTimeout > 0 ? new Ticker(sweepInterval(options.queueTimeout), () => this.#sweep()) : null;
   }
 
   /** A new connection from a listener. */
@@ -63,14 +81,21 @@ export class Dispatcher {
     this.pump();
   }
 
-  /** A worker did not take a connection (see `WorkerEvents.returned`): it goes back first in line. */
+  /**
+   * A worker did not take a connection (see `WorkerEvents.returned`): it goes
+   * back first in line, and its wait starts again. `queueTimeout` bounds time
+   * in the queue: its time in flight (up to the ack timeout, 10 s, for a hung
+   * worker) was not, and one back from a worker that died should wait for the
+   * replacement rather than get a 503 at once.
+   */
   returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void {
     if (outcome === 'timeout') this.#log.error({ worker: worker.id, workerPid: worker.pid }, 'worker did not acknowledge a connection: killed it');
     this.queue.pushFront(head === undefined ? { id, handle, since: Date.now() } : { id, handle, head, since: Date.now() });
   }
 
-  /** Sends waiting connections to workers with room, one in flight per worker. */
+  /** Answers what waited too long, then sends waiting connections to workers with room, one in flight per worker. */
   pump(): void {
+    if (this.queue.length > 0) this.#expire();
     const workers = this.#options.workers();
     while (this.queue.length > 0) {
       const i = pickWorker(workers, this.#options.workerConnections, this.#turn);
@@ -78,6 +103,7 @@ export class Dispatcher {
       this.#turn = i + 1;
       this.#dispatch(workers[i] as WorkerLink, this.queue.shift() as PendingConnection);
     }
+    if (this.queue.length > 0) this.#sweeper?.start();
     if (this.queue.length === 0 && this.#onEmpty) {
       const onEmpty = this.#onEmpty;
       this.#onEmpty = null;
@@ -94,6 +120,24 @@ export class Dispatcher {
   /** Closes every waiting connection (a forced stop). */
   closeAll(): void {
     for (const item of this.queue.drain()) closeHandle(item.handle);
+    this.#sweeper?.stop();
+  }
+
+  /** Answers 503 (as for a full queue) to every connection that has waited longer than `queueTimeout`. */
+  #expire(): void {
+    if (this.#options.queueTimeout <= 0) return;
+    const expired = this.queue.expire(Date.now() - this.#options.queueTimeout);
+    if (expired.length === 0) return;
+    this.counters.timedOut += expired.length;
+    // A woken connection's request was read by the monitor: the 503 is its answer, and the rest of it is read and dropped.
+    for (const item of expired) rejectBusy(item.handle);
+    this.#log.debug({ count: expired.length, queueTimeout: this.#options.queueTimeout }, 'queue timeout: answered 503');
+  }
+
+  /** The sweep: runs only while connections wait; a pump also serves what a worker has room for and settles `whenEmpty`. */
+  #sweep(): void {
+    this.pump();
+    if (this.queue.length === 0) this.#sweeper?.stop();
   }
 
   #dispatch(worker: WorkerLink, item: PendingConnection): void {

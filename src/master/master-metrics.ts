@@ -26,6 +26,7 @@ export class MasterMetrics {
   readonly #memory = this.#gauge('rocket_cluster_worker_resident_memory_bytes', "Each worker's resident memory from its last load report, in bytes.", ['worker']);
   readonly #accepted = this.#counter('rocket_cluster_connections_accepted_total', 'Connections accepted by the listeners.');
   readonly #rejected = this.#counter('rocket_cluster_connections_rejected_total', 'Connections answered 503 because the queue was full or no worker could serve.');
+  readonly #timedOut = this.#counter('rocket_cluster_queue_timed_out_total', 'Connections answered 503 because they waited in the queue longer than --queue-timeout.');
   readonly #handoffs = this.#counter('rocket_cluster_handoffs_total', 'Connection handoffs: dispatched to a worker, parked in the monitor, woken from it.', ['kind']);
   readonly #restarts = this.#counter('rocket_cluster_worker_restarts_total', 'Workers started to replace one that died.');
   readonly #recycles = this.#counter('rocket_cluster_worker_recycles_total', 'Workers replaced for --max-requests or --max-memory.');
@@ -56,6 +57,7 @@ export class MasterMetrics {
     const c = status.connections;
     mirror(this.#accepted, [c.accepted]);
     mirror(this.#rejected, [status.queue.rejected]);
+    mirror(this.#timedOut, [status.queue.timedOut]);
     mirror(this.#handoffs, [c.dispatched, { kind: 'dispatched' }], [c.parks, { kind: 'parked' }], [c.wakes, { kind: 'woken' }]);
     mirror(this.#restarts, [status.restarts]);
     mirror(this.#recycles, [status.pool.recycled]);

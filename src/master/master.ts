@@ -86,6 +86,7 @@ export class Master {
     this.#dispatcher = new Dispatcher(
       {
         queueSize: config.queueSize,
+        queueTimeout: config.queueTimeout,
         workerConnections,
         workers: () => this.#pool.workers,
         // An errored pool with no worker left cannot serve: answer now rather than queue.

@@ -41,7 +41,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     reloading: s.life.state === 'reloading',
     uptimeMs: now - s.startedAt,
     listening: s.listening,
-    queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected },
+    queue: { depth: queue.length, capacity: queue.capacity, oldestWaitMs: queue.oldestWait(now), rejected: c.rejected, timedOut: c.timedOut },
     parked: { count: m?.parked ?? 0, inFlight: m?.channel.pendingHandles ?? 0, capacity: config.maxParked, refused: p.refused, lost: p.lost },
     monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: p.restarts, lastRestart: s.parking.lastRestart },
     workers: pool.workers.map((w) => ({

@@ -15,6 +15,22 @@ export const DEFAULTS = {
   queuePerWorker: 5,
   /** Accepted connections waiting for a worker; past this a client gets 503. */
   queueSize: 1024,
+  /**
+   * Longest wait in the queue (ms) before a connection is answered 503 with
+   * Retry-After. Under overload a queue without it only delays every request
+   * it serves: arrivals above capacity fill it, then each waits its depth
+   * (seconds at 1024). What a queue should absorb is capacity on its way: a
+   * worker starting (measured here: ~0.45 s for a small app) when the pool
+   * grows or a dead worker is replaced. The autoscaler starts one grow at a
+   * time, so the last of 3 slow requests on a pool growing from 1 to 3
+   * waited 0.91-0.93 s (measured; up to 1.56 s with the machine busy with
+   * other work): 1 s would have answered it 503. Past 2 s a client is better
+   * told to come back (Retry-After: 1), or sent elsewhere by a load
+   * balancer, than kept waiting. HAProxy's `timeout queue` is the same bound
+   * (503 too; unset, it takes `timeout connect`). An app that takes longer
+   * to start wants more (or a higher --min-workers). docs/CONFIG.md.
+   */
+  queueTimeout: 2000,
   /** Connections one worker serves at once before the master stops sending it more. */
   workerConnections: 1000,
   /**
@@ -58,8 +74,11 @@ export const HEARTBEAT_MS = 500;
 /** Most workers one pool may have: config, `scale` and the control protocol share this bound. */
 export const MAX_WORKERS = 256;
 
-/** Lingering close for a rejected connection: read and drop until the client closes or this passes. */
+/** Lingering close for a rejected connection: read and drop until the client closes or this passes (in all, however much it sends). */
 export const REJECT_LINGER_MS = 2000;
+
+/** The queue is checked for connections past `queueTimeout` at least this often while it holds any: a 503 can be this late. */
+export const QUEUE_SWEEP_MS = 100;
 
 /** Environment variables that carry a child's role and settings (as NODE_UNIQUE_ID does for cluster). */
 export const ENV = {

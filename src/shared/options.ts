@@ -87,6 +87,10 @@ export const OPTIONS = {
     describe: 'who accepts new connections: workers with room, on the listening sockets the master shares (no IPC hop), or the master for every one',
   },
   queueSize: { ...integer(1), ...on, describe: 'connections waiting for a worker before new ones get 503', default: DEFAULTS.queueSize },
+  queueTimeout: {
+    ...ms(0), ...on, default: DEFAULTS.queueTimeout,
+    describe: 'ms a connection may wait in the queue for a worker before it gets 503 (Retry-After); 0 for no bound',
+  },
   workerConnections: { ...integer(1), ...on, describe: 'connections one worker serves at once', default: DEFAULTS.workerConnections },
   parkAfter: { ...ms(0), ...on, describe: 'ms a keep-alive connection idles in a worker before it is parked; 0 never parks', default: DEFAULTS.parkAfter },
   keepAliveTimeout: { ...ms(1), ...on, describe: 'ms an idle keep-alive connection is kept in all', default: DEFAULTS.keepAliveTimeout },

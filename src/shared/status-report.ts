@@ -38,7 +38,11 @@ export interface StatusReport {
   readonly reloading: boolean;
   readonly uptimeMs: number;
   readonly listening: readonly string[];
-  readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number };
+  /**
+   * `rejected`: answered 503 on arrival (queue full, or no worker can serve);
+   * `timedOut`: answered 503 after waiting `queueTimeout` ms in the queue.
+   */
+  readonly queue: { readonly depth: number; readonly capacity: number; readonly oldestWaitMs: number; readonly rejected: number; readonly timedOut: number };
   /** `count` includes `inFlight`: parks sent to the monitor and not yet acknowledged (a monitor death closes them as refused, not lost). */
   readonly parked: {
     readonly count: number;

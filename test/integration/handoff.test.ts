@@ -5,7 +5,8 @@ import { get } from '../helpers/requests.js';
 
 describe('a connection on its way to a worker is never lost', () => {
   it('is re-queued and served by the replacement when its worker dies before acknowledging it', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--accept', 'master']);
+    // --queue-timeout 0: the re-queued connection waits for the replacement to start, which a loaded machine can make slower than the bound.
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--accept', 'master', '--queue-timeout', '0']);
     const [worker] = (await cluster.status()).workers;
     const stoppedPid = worker!.pid!;
     // A stopped worker cannot acknowledge: the handle stays in flight, still owned by the master.
