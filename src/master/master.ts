@@ -4,6 +4,7 @@ import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
 import { Autoscaler } from './autoscaler.js';
+import { Rebalancer } from './rebalancer.js';
 import { Dispatcher } from './dispatcher.js';
 import { openAcceptPath, type AcceptPath } from './accept-path.js';
 import { MasterLifecycle } from './master-state.js';
@@ -42,6 +43,7 @@ export class Master {
   readonly #dispatcher: Dispatcher;
   readonly #parking: Parking;
   readonly #autoscaler: Autoscaler;
+  readonly #rebalancer: Rebalancer;
   readonly #supervisor: Supervisor;
   /** The operator's commands on the pool: reload and scale. */
   readonly control: PoolControl;
@@ -70,7 +72,10 @@ export class Master {
       },
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
       returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
-      surplus: (_w, id, handle) => this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus'),
+      surplus: (w, id, handle, why) => {
+        if (why === 'rebalance' && this.#rebalancer.move(w, id, handle)) return;
+        this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus');
+      },
       lent: (_w, index, handle) => (this.#accept ? this.#accept.lent(index, handle) : handle.close()),
       fatal: (w, code, message) => {
         log.error({ worker: w.id, workerPid: w.pid, code }, message);
@@ -107,6 +112,7 @@ export class Master {
     });
     const paused = () => this.#life.state !== 'running';
     this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused);
+    this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
     this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true));
     this.#shutdown = new Shutdown({
@@ -182,7 +188,7 @@ export class Master {
   }
 
   status(): StatusReport {
-    const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler };
+    const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler, rebalancer: this.#rebalancer };
     return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStatus(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, ...parts });
   }
 
@@ -199,9 +205,9 @@ export class Master {
     if (this.#startup.pending && this.#started()) this.#startup.pass();
   }
 
-  /** The autoscaler and supervisor tick only while running. */
+  /** The autoscaler, rebalancer and supervisor tick only while running. */
   #setTimers(on: boolean): void {
-    for (const timer of [this.#autoscaler, this.#supervisor]) {
+    for (const timer of [this.#autoscaler, this.#rebalancer, this.#supervisor]) {
       if (on && this.#life.state === 'running') timer.start();
       else timer.stop();
     }

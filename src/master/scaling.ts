@@ -31,13 +31,26 @@ export interface WorkerLoadSnapshot {
 export interface ScalingState {
   /** Since when the pool has been idle without interruption; null while busy. */
   readonly idleSince: number | null;
+  /** Since when every ready worker's event loop has been saturated without interruption; null if not. */
+  readonly saturatedSince: number | null;
   readonly lastGrowAt: number;
   readonly lastShrinkAt: number;
   /** Anti-flap: extra wait before a shrink, doubled each time a grow follows a shrink closely. */
   readonly penalty: number;
 }
 
-export const INITIAL_SCALING_STATE: ScalingState = { idleSince: null, lastGrowAt: -Infinity, lastShrinkAt: -Infinity, penalty: 0 };
+export const INITIAL_SCALING_STATE: ScalingState = { idleSince: null, saturatedSince: null, lastGrowAt: -Infinity, lastShrinkAt: -Infinity, penalty: 0 };
+
+/**
+ * Every worker saturated (ELU ≥ `eluFull`) this long grows the pool by one,
+ * though nothing waits in the queue: under keep-alive load the queue stays
+ * empty (the waiting is inside the workers' sockets), so queue depth alone
+ * would never grow it. Two load reports (every 0.5 s) must agree, so that one
+ * garbage collection or one slow request does not start a worker. It is also
+ * the least time between two such grows, so the last new worker is seen
+ * taking its share (the Rebalancer moves connections to it) first.
+ */
+export const SATURATION_GROW_MS = 1000;
 
 export type ScalingDecision =
   | { readonly kind: 'hold' }
@@ -55,13 +68,25 @@ export function decideScaling(
   const ready = workers.filter((w) => !w.spawning);
   const full = (w: WorkerLoadSnapshot) => w.active >= o.workerConnections || w.elu >= o.eluFull;
 
-  if (total < o.maxWorkers && queueDepth > 0 && ready.length === total && ready.every(full)) {
-    const count = Math.min(o.maxWorkers - total, Math.max(1, Math.ceil(queueDepth / o.queuePerWorker)));
+  const saturated = ready.length > 0 && ready.length === total && ready.every((w) => w.elu >= o.eluFull);
+  const saturatedSince = saturated ? (state.saturatedSince ?? now) : null;
+  const grow = (count: number, reason: string) => {
     const flapped = now - state.lastShrinkAt < o.scaleDownAfter;
     const penalty = flapped ? Math.min(8 * o.scaleDownAfter, Math.max(o.scaleDownAfter, state.penalty * 2)) : 0;
-    const reason = `${queueDepth} connection(s) waiting and every worker full`;
-    return { decision: { kind: 'grow', count, reason }, state: { ...state, idleSince: null, lastGrowAt: now, penalty } };
+    return { decision: { kind: 'grow', count, reason } as const, state: { ...state, idleSince: null, saturatedSince: null, lastGrowAt: now, penalty } };
+  };
+  if (total < o.maxWorkers && queueDepth > 0 && ready.length === total && ready.every(full)) {
+    return grow(Math.min(o.maxWorkers - total, Math.max(1, Math.ceil(queueDepth / o.queuePerWorker))), `${queueDepth} connection(s) waiting and every worker full`);
   }
+  if (
+    total < o.maxWorkers &&
+    saturatedSince !== null &&
+    now - saturatedSince >= SATURATION_GROW_MS &&
+    now - state.lastGrowAt >= SATURATION_GROW_MS
+  ) {
+    return grow(1, `every worker's event loop at least ${Math.round(o.eluFull * 100)}% busy for ${now - saturatedSince} ms`);
+  }
+  state = { ...state, saturatedSince };
 
   const connections = ready.reduce((n, w) => n + w.active, 0);
   const averageElu = ready.length === 0 ? 1 : ready.reduce((n, w) => n + w.elu, 0) / ready.length;

@@ -74,3 +74,44 @@ export function acceptLimit(active: readonly number[], cap: number): number {
   const fair = total / active.length;
   return Math.min(cap, Math.max(ACCEPT_LIMIT_FLOOR, Math.ceil(fair * ACCEPT_LIMIT_SLACK) + 1));
 }
+
+/** What the rebalance policy needs of one worker. */
+export interface ShedCandidate {
+  /** Takes connections now (said ready, not retiring). */
+  readonly ready: boolean;
+  /** Can hand connections back (parking is on in it). */
+  readonly canShed: boolean;
+  readonly active: number;
+  /** Event-loop utilization over its last report (at most 0.5 s old). */
+  readonly elu: number;
+  /** When it was last asked to shed (ms); -Infinity if never. */
+  readonly lastShedAt: number;
+}
+
+/** A worker is asked to shed at most this often: its ELU reports (every 0.5 s) must show the last move's effect first. */
+export const SHED_COOLDOWN_MS = 1500;
+/** Fewer connections over the fair share than this are not worth a move. */
+export const SHED_MIN = 2;
+
+/**
+ * Rebalance: node:cluster and PM2 pin a keep-alive connection to its worker
+ * for life, so a pool that grows under keep-alive load never uses its new
+ * worker. Here a worker whose event loop is saturated (ELU ≥ `eluFull`) and
+ * that holds more than its fair share of the ready workers' connections sheds
+ * the excess, while another ready worker has room (not saturated, under the
+ * fair share) to take it. Returns which workers shed how many (indices into
+ * `workers`).
+ */
+export function planShed(workers: readonly ShedCandidate[], eluFull: number, now: number): { index: number; count: number }[] {
+  const ready = workers.filter((w) => w.ready);
+  if (ready.length < 2) return [];
+  const fair = Math.ceil(ready.reduce((n, w) => n + w.active, 0) / ready.length);
+  // Room: not saturated, or holding nothing at all (a worker that just started reports its start-up's busy loop).
+  if (!ready.some((w) => w.active < fair && (w.elu < eluFull || w.active === 0))) return [];
+  const plan: { index: number; count: number }[] = [];
+  workers.forEach((w, index) => {
+    const excess = w.active - fair;
+    if (w.ready && w.canShed && w.elu >= eluFull && excess >= SHED_MIN && now - w.lastShedAt >= SHED_COOLDOWN_MS) plan.push({ index, count: excess });
+  });
+  return plan;
+}

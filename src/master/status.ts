@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
 import type { Autoscaler } from './autoscaler.js';
+import type { Rebalancer } from './rebalancer.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MasterLifecycle } from './master-state.js';
 import type { Parking } from './parking.js';
@@ -20,6 +21,7 @@ export interface StatusSources {
   readonly parking: Parking;
   readonly supervisor: Supervisor;
   readonly autoscaler: Autoscaler;
+  readonly rebalancer: Rebalancer;
   readonly logs: LogStats;
   /** How new connections come in (`--accept`), and whether the master accepts now. */
   readonly accept: 'workers' | 'master';
@@ -62,6 +64,8 @@ export function buildStatus(s: StatusSources): StatusReport {
       accepted: c.accepted,
       acceptedByWorkers: pool.accepted,
       surplus: c.surplus,
+      sheds: s.rebalancer.counters.sheds,
+      moved: s.rebalancer.counters.moved,
       dispatched: c.dispatched,
       parks: p.parks,
       wakes: p.wakes,

@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
 import { Replies } from './replies.js';
 import type { WorkerSnapshot } from './scheduling.js';
@@ -20,8 +20,8 @@ export interface WorkerEvents {
    * master owns `handle` again; `head` is what must still be replayed.
    */
   returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void;
-  /** The worker accepted a connection over its limit; the master now owns `handle`. */
-  surplus(worker: WorkerLink, id: number, handle: NativeHandle): void;
+  /** The worker handed a connection over (accepted over its limit, or shed); the master now owns `handle`. */
+  surplus(worker: WorkerLink, id: number, handle: NativeHandle, why: SurplusReason): void;
   /** A copy of shared listening socket `index` the master asked for (`lend`); the master owns it. */
   lent(worker: WorkerLink, index: number, handle: NativeHandle): void;
   exit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void;
@@ -65,6 +65,15 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** With --log-dir: the file the worker appends its own lines to from now on. */
   logFile(file: string): void {
     this.channel.post({ t: 'log-file', file });
+  }
+
+  /** When it was last asked to shed connections (ms since epoch); -Infinity if never. */
+  lastShedAt = -Infinity;
+
+  /** Asks it to hand `count` connections back between requests, within `withinMs` (a rebalance). */
+  shed(count: number, withinMs: number): void {
+    this.lastShedAt = Date.now();
+    this.channel.post({ t: 'shed', count, withinMs });
   }
 
   /** Stops getting connections; parks its idle ones, finishes in-flight requests and exits. */
@@ -177,7 +186,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
       case 'surplus':
         if (!handle) return false;
         this.#reported = { ...this.#reported, active: m.active, received: m.received };
-        this.#events.surplus(this, m.id, handle);
+        this.#events.surplus(this, m.id, handle, m.why);
         return true;
       case 'lent':
         if (!handle) return false;

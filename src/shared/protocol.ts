@@ -4,6 +4,8 @@
  *   master ─── listen{index,limit}+shared listening socket ──▶ worker (--accept workers)
  *   client ──TCP──▶ worker (accepts itself while under its limit)
  *                     master ◀── surplus{id}+handle ── worker (over its limit: to the queue)
+ *   master ─── shed{count} ──▶ worker (saturated, over its share: hand `count` keep-alive
+ *                     master ◀── surplus{id}+handle ── worker   connections back between requests)
  *   client ──TCP──▶ master ─── conn{id,head}+handle ──▶ worker 1..N
  *                     ▲  ◀──── ack{seq,ok} ───────────────┘   │
  *                     │  ◀──── park{id}+handle ────────────────┘ (idle keep-alive)
@@ -75,6 +77,9 @@ export interface ParkingState {
   readonly reason?: string;
 }
 
+/** Why a worker handed a connection over: accepted over its limit, or shed to rebalance a saturated worker. */
+export type SurplusReason = 'limit' | 'rebalance';
+
 /** One process's metrics as prom-client's `getMetricsAsJSON()` gives them; the master sums workers' with `AggregatorRegistry.aggregate`. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
@@ -97,7 +102,13 @@ export type MasterToWorker =
   /** Lend the master a copy of shared listening socket `index` (answered by `lent`). */
   | { readonly t: 'lend'; readonly index: number }
   /** With --log-dir: append the worker's own log lines to `file` from now on (after a rotation or SIGUSR1 reopen). */
-  | { readonly t: 'log-file'; readonly file: string };
+  | { readonly t: 'log-file'; readonly file: string }
+  /**
+   * Rebalance: hand `count` connections back as `surplus` (why `rebalance`),
+   * each at a moment it is between requests, within `withinMs`; the rest of
+   * the count lapses then. Replaces any earlier shed.
+   */
+  | { readonly t: 'shed'; readonly count: number; readonly withinMs: number };
 
 export type WorkerToMaster =
   | Ack
@@ -105,11 +116,12 @@ export type WorkerToMaster =
   | ({ readonly t: 'load' } & WorkerLoad)
   | { readonly t: 'park'; readonly id: number }
   /**
-   * A connection the worker accepted over its limit, never read: the master
-   * queues it. With the worker's connection counts as of now, so that the
-   * master does not send it straight back.
+   * A connection this worker hands over with nothing of a next request read:
+   * accepted over its limit (`limit`), or, asked to shed, between two requests
+   * (`rebalance`). The master queues it. With the worker's connection counts
+   * as of now, so that the master does not send it straight back.
    */
-  | { readonly t: 'surplus'; readonly id: number; readonly active: number; readonly received: number }
+  | { readonly t: 'surplus'; readonly id: number; readonly active: number; readonly received: number; readonly why: SurplusReason }
   /** A copy of shared listening socket `index`, asked for by `lend`. */
   | { readonly t: 'lent'; readonly index: number }
   | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }

@@ -85,6 +85,8 @@ export interface StatusReport {
    * `accepted`: by the master (every new connection with `--accept master`);
    * `acceptedByWorkers`: by workers on the shared listeners (`--accept workers`);
    * `surplus`: of those, handed to the master's queue by a worker over its limit;
+   * `sheds`: times a saturated worker was asked to hand connections back (rebalance);
+   * `moved`: connections it handed back for that, between requests, to be served by another worker;
    * `dispatched`: sent from the queue to a worker.
    */
   readonly connections: {
@@ -94,6 +96,8 @@ export interface StatusReport {
     readonly accepted: number;
     readonly acceptedByWorkers: number;
     readonly surplus: number;
+    readonly sheds: number;
+    readonly moved: number;
     readonly dispatched: number;
     readonly parks: number;
     readonly wakes: number;

@@ -27,8 +27,10 @@ type TrackedResponse = http.ServerResponse & { [kTracked]?: Tracked };
 export interface ConnectionEvents {
   /** Sockets whose parser sits between messages, or null if that cannot be known (then nothing parks). */
   betweenMessages(): Set<net.Socket> | null;
-  /** The connection left this worker as a handle; the callee owns it. */
+  /** The connection left this worker as a handle to be parked; the callee owns it. */
   park(id: number, handle: NativeHandle): void;
+  /** The connection left this worker as a handle to be served elsewhere (a shed); the callee owns it. */
+  shed(id: number, handle: NativeHandle): void;
   /** A connection left (`connections`), or only the number of requests served changed (`served`). */
   change(what: 'connections' | 'served'): void;
 }
@@ -79,6 +81,10 @@ export class Connections {
   #leaving: 'no' | 'close' | 'park' = 'no';
   #releaseScheduled = false;
   #recheck: NodeJS.Timeout | null = null;
+  /** Connections still to hand back for a rebalance, until `#shedUntil` (performance.now()). */
+  #toShed = 0;
+  #shedUntil = 0;
+  #shedScheduled = false;
 
   constructor(parkAfter: number, events: ConnectionEvents) {
     this.#events = events;
@@ -173,6 +179,20 @@ export class Connections {
     this.#release(true);
   }
 
+  /**
+   * Rebalance: hands `count` connections back to be served by another worker,
+   * each the moment it is between requests (as retirement does, so nothing a
+   * client sent is lost: unread bytes travel in the kernel buffer with the fd).
+   * What is not shed within `withinMs` lapses: a connection must not leave
+   * long after the load that asked for it has changed. Idle ones go first.
+   */
+  shed(count: number, withinMs: number): void {
+    if (!this.#detachable || this.#leaving !== 'no') return;
+    this.#toShed = count;
+    this.#shedUntil = performance.now() + withinMs;
+    this.#shedIdle();
+  }
+
   /** Settled: nothing in flight or unwritten, open both ways (public API only, so it holds with parking off). */
   #settled(t: Tracked): boolean {
     const s = t.socket;
@@ -200,6 +220,42 @@ export class Connections {
     t.idleAt = performance.now();
     t.bytesAtIdle = t.socket.bytesRead;
     if (this.#leaving !== 'no') this.#scheduleRelease();
+    else if (this.#toShed > 0) this.#scheduleShed();
+  }
+
+  /** As `#scheduleRelease`: right after the response that made it idle, before its client's next request is read. */
+  #scheduleShed(): void {
+    if (this.#shedScheduled) return;
+    this.#shedScheduled = true;
+    process.nextTick(() => {
+      this.#shedScheduled = false;
+      this.#shedIdle();
+    });
+  }
+
+  #shedIdle(): void {
+    if (this.#toShed <= 0 || this.#leaving !== 'no') return;
+    if (performance.now() > this.#shedUntil) {
+      this.#toShed = 0;
+      return;
+    }
+    const between = this.#events.betweenMessages();
+    if (between === null) {
+      this.#toShed = 0; // cannot tell a half-read request from none: never move one
+      return;
+    }
+    for (const t of this.#all) {
+      if (this.#toShed <= 0) break;
+      if (!this.#idle(t, between)) continue;
+      const handle = detachFromHttp(t.socket); // emits 'close' -> #forget
+      if (!handle) continue;
+      this.#toShed--;
+      try {
+        this.#events.shed(t.id, handle);
+      } catch {
+        closeHandle(handle);
+      }
+    }
   }
 
   /** Parks every connection that has been idle for at least `parkAfter` ms. */

@@ -8,7 +8,7 @@ import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js'
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { accessLine } from './access-log.js';
 import { requestHook } from './request-hook.js';
 import { Acceptor } from './acceptor.js';
@@ -65,15 +65,13 @@ export class WorkerRuntime {
         if (!this.#serve(connId, client, undefined, false)) closeHandle(client);
         this.#reportLoad('connections');
       },
-      surplus: (connId, client) => {
-        const { active, received } = this.#connections;
-        void this.#channel.sendHandle({ t: 'surplus', id: connId, active, received }, client);
-      },
+      surplus: (connId, client) => this.#handOver(connId, client, 'limit'),
       failed: (errno) => this.#log.warn({ errno }, 'accept failed (out of file descriptors?): the connection waits in the backlog'),
     });
     this.#connections = new Connections(config.parkAfter, {
       betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
       park: (id, handle) => this.#park(id, handle),
+      shed: (id, handle) => this.#handOver(id, handle, 'rebalance'),
       change: (what) => this.#reportLoad(what),
     });
   }
@@ -194,6 +192,9 @@ export class WorkerRuntime {
       case 'log-file':
         followLogFile(m.file, this.#log);
         return true;
+      case 'shed':
+        this.#connections.shed(m.count, m.withinMs);
+        return true;
       case 'ack':
         return true;
       default:
@@ -223,6 +224,12 @@ export class WorkerRuntime {
     server.emit('connection', socket);
     this.#connections.adopt(socket, id, replay?.length ?? 0, fromMaster);
     return true;
+  }
+
+  /** A connection for the master's queue, with nothing of a next request read; refused or unanswered, it is closed. */
+  #handOver(id: number, handle: NativeHandle, why: SurplusReason): void {
+    const { active, received } = this.#connections;
+    void this.#channel.sendHandle({ t: 'surplus', id, active, received, why }, handle);
   }
 
   #park(id: number, handle: NativeHandle): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type ScalingState, type WorkerLoadSnapshot } from '../../src/master/scaling.js';
+import { INITIAL_SCALING_STATE, SATURATION_GROW_MS, decideScaling, type ScalingOptions, type ScalingState, type WorkerLoadSnapshot } from '../../src/master/scaling.js';
 
 const o: ScalingOptions = { minWorkers: 1, maxWorkers: 4, workerConnections: 10, eluFull: 0.9, eluIdle: 0.3, scaleDownAfter: 1000, queuePerWorker: 5 };
 const w = (active: number, elu = 0, spawning = false): WorkerLoadSnapshot => ({ active, elu, spawning });
@@ -66,4 +66,36 @@ describe('decideScaling', () => {
     s = decideScaling(9300, 0, [w(0), w(0)], s.state, o);
     expect(s.decision.kind).toBe('shrink');
   });
+
+  it('grows by one when every worker stays saturated for SATURATION_GROW_MS, though nothing waits in the queue', () => {
+    let r = decideScaling(0, 0, [w(20, 0.97)], INITIAL_SCALING_STATE, o);
+    expect(r.decision.kind).toBe('hold');
+    r = decideScaling(SATURATION_GROW_MS - 1, 0, [w(20, 0.95)], r.state, o);
+    expect(r.decision.kind).toBe('hold');
+    r = decideScaling(SATURATION_GROW_MS, 0, [w(20, 0.95)], r.state, o);
+    expect(r.decision).toMatchObject({ kind: 'grow', count: 1 });
+    expect((r.decision as { reason: string }).reason).toMatch(/event loop at least 90% busy/);
+  });
+
+  it('starts the saturation window again when one report falls under --elu-full', () => {
+    let r = decideScaling(0, 0, [w(20, 0.97)], INITIAL_SCALING_STATE, o);
+    r = decideScaling(600, 0, [w(20, 0.5)], r.state, o);
+    r = decideScaling(1200, 0, [w(20, 0.97)], r.state, o);
+    expect(r.decision.kind).toBe('hold');
+    r = decideScaling(1200 + SATURATION_GROW_MS, 0, [w(20, 0.97)], r.state, o);
+    expect(r.decision.kind).toBe('grow');
+  });
+
+  it('does not grow on saturation while one worker has room, while one is starting, at max, or right after a grow', () => {
+    const saturatedFor = (pool: WorkerLoadSnapshot[], state: ScalingState = INITIAL_SCALING_STATE, start = 0) => {
+      const r = decideScaling(start, 0, pool, state, o);
+      return decideScaling(start + SATURATION_GROW_MS, 0, pool, r.state, o).decision.kind;
+    };
+    expect(saturatedFor([w(20, 0.97), w(2, 0.4)])).toBe('hold');
+    expect(saturatedFor([w(20, 0.97), w(0, 0, true)])).toBe('hold');
+    expect(saturatedFor([w(5, 0.97), w(5, 0.97), w(5, 0.97), w(5, 0.97)])).toBe('hold');
+    const grown = { ...INITIAL_SCALING_STATE, lastGrowAt: 10_000 };
+    expect(saturatedFor([w(10, 0.97), w(10, 0.97)], grown, 10_000 - SATURATION_GROW_MS + 1)).toBe('hold');
+  });
 });
+
