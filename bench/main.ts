@@ -15,6 +15,7 @@ import { measureParkLatency } from './park-latency.js';
 import { measureParkMemory } from './park-memory.js';
 import { findPm2Runtime, startPm2 } from './pm2-server.js';
 import { print, progress, renderMarkdown, writeJson } from './report.js';
+import { REBALANCE_CONNECTIONS, measureRebalance } from './rebalance.js';
 import { measureReloads } from './reload.js';
 import { measureSpike, spikeServerArgs, summarizeSpikes, type SpikeNotMeasured, type SpikeResult, type SpikeSample } from './spike.js';
 import type { BenchResults } from './results.js';
@@ -54,6 +55,7 @@ async function run(o: BenchOptions): Promise<number> {
     if (o.only.has('throughput')) await throughputPart(o, gen, results);
     if (o.only.has('park-latency') || o.only.has('park-memory')) await parkPart(o, results);
     if (o.only.has('reload')) await reloadPart(o, gen, results);
+    if (o.only.has('rebalance')) await rebalancePart(o, gen, results);
     for (const part of ['think-time', 'overload'] as const) if (o.only.has(part)) await thinkPart(part, o, results);
     if (results.thinkTime || results.overload) results.thinkTimeTargets = evaluateThinkTimeTargets({ thinkTime: results.thinkTime?.measurements, overload: results.overload?.measurements });
   } finally {
@@ -93,6 +95,15 @@ async function throughputPart(o: BenchOptions, gen: ReturnType<typeof pickGenera
   }
   const t = results.throughput;
   if (t) results.targets = evaluateTargets({ measurements: t.measurements, idleRss: t.idleRss, balance: results.balance?.measurements ?? [] });
+}
+
+async function rebalancePart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
+  progress(`rebalance: ${o.rebalanceRounds} round(s) x ${o.rebalanceDuration} s, ${REBALANCE_CONNECTIONS} busy keep-alive connections, --min-workers 1 --max-workers 2`);
+  try {
+    results.rebalance = await measureRebalance(gen, { rounds: o.rebalanceRounds, durationS: o.rebalanceDuration, connections: REBALANCE_CONNECTIONS, threads: o.threads }, progress);
+  } catch (e) {
+    fail(results, 'rebalance', e);
+  }
 }
 
 /** Starts the contenders one after the other; on a failure stops those already started and returns null. */

@@ -29,13 +29,16 @@ export interface BenchOptions {
   readonly thinkDuration: number;
   /** Rounds of each of the two parts; each measures every contender once. */
   readonly thinkRounds: number;
+  /** Rounds of the rebalance part (each a fresh 1..2 pool) and seconds of load in each. */
+  readonly rebalanceRounds: number;
+  readonly rebalanceDuration: number;
   /** Which parts run; all by default. */
   readonly only: ReadonlySet<Part>;
   readonly out: string;
 }
 
-export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload' | 'think-time' | 'overload';
-const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload', 'think-time', 'overload'];
+export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload' | 'rebalance' | 'think-time' | 'overload';
+const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload', 'rebalance', 'think-time', 'overload'];
 
 // Defaults keep a full run near 6 minutes: 6 servers x 2 workloads x 3 rounds
 // x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park
@@ -63,6 +66,8 @@ const SPEC = {
   'overload-clients': { env: 'BENCH_OVERLOAD_CLIENTS', def: '3000', help: 'keep-alive clients with think time in the overload part' },
   'think-duration': { env: 'BENCH_THINK_DURATION', def: '10', help: 'seconds per think-time or overload measurement' },
   'think-rounds': { env: 'BENCH_THINK_ROUNDS', def: '3', help: 'rounds of the think-time and overload parts; each measures every contender once' },
+  'rebalance-rounds': { env: 'BENCH_REBALANCE_ROUNDS', def: '3', help: 'rounds of the rebalance part, each on a fresh pool of 1..2 workers' },
+  'rebalance-duration': { env: 'BENCH_REBALANCE_DURATION', def: '8', help: 'seconds of busy keep-alive load per rebalance round' },
   only: { env: 'BENCH_ONLY', def: PARTS.join(','), help: `comma-separated subset of ${PARTS.join(', ')}` },
   out: { env: 'BENCH_OUT', def: '.bench/results.json', help: 'where the raw results go' },
 } as const;
@@ -121,6 +126,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     overloadClients: positive('overload-clients', get('overload-clients'), true),
     thinkDuration: positive('think-duration', get('think-duration'), false),
     thinkRounds: positive('think-rounds', get('think-rounds'), true),
+    rebalanceRounds: positive('rebalance-rounds', get('rebalance-rounds'), true),
+    rebalanceDuration: positive('rebalance-duration', get('rebalance-duration'), false),
     only,
     out: get('out'),
   };

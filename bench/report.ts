@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { REBALANCE_CONNECTIONS, REBALANCE_TARGETS } from './rebalance.js';
 import type { BenchResults } from './results.js';
 import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
 import { BASELINE, TARGETS } from './summary.js';
@@ -51,12 +52,34 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.reload) out.push(...reloadLines(r), '');
   if (r.spikeToServe) out.push(...spikeLines(r.spikeToServe), '');
+  if (r.rebalance) out.push(...rebalanceLines(r), '');
   if (r.thinkTime) out.push(...thinkLines(r.thinkTime), '');
   if (r.overload) out.push(...thinkLines(r.overload), '');
   if (r.thinkTimeTargets) out.push(...targetLines(r.thinkTimeTargets, undefined, 'Think-time and overload targets'), '');
   for (const fl of r.failures) out.push(`**${fl.part} failed:** ${fl.message}`, '');
   for (const p of r.serverProblems) out.push(`**${p.server} logged ${p.lines.length} warning/error line(s)**; see .bench/results.json.`, '');
   return `${out.join('\n')}\n`;
+}
+
+function rebalanceLines(r: BenchResults): string[] {
+  const samples = r.rebalance!;
+  const t = REBALANCE_TARGETS;
+  const out = [`## Rebalance under keep-alive load — ${samples.length} round(s), ${r.options.rebalanceDuration} s of ${r.generator} with ${REBALANCE_CONNECTIONS} busy keep-alive connections, \`--min-workers 1 --max-workers 2\``, ''];
+  out.push('| round | grow after ms | 2nd worker ready after ms | its share in the next 3 s | moved | shrink after load, ms | req/s | errors | non-2xx |');
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of samples) {
+    out.push(`| ${s.round} | ${f(s.growAfterMs)} | ${f(s.readyAfterMs)} | ${s.newWorkerShare === null ? '—' : pct(s.newWorkerShare)} | ${s.moved} | ${f(s.shrinkAfterMs)} | ${f(s.load.rps)} | ${s.load.errors} | ${s.load.non2xx} |`);
+  }
+  const ready = samples.map((s) => s.readyAfterMs);
+  const shares = samples.map((s) => s.newWorkerShare);
+  const failed = samples.reduce((n, s) => n + s.load.errors + s.load.non2xx, 0);
+  const all = <T,>(xs: (T | null)[], ok: (v: T) => boolean) => xs.length > 0 && xs.every((v) => v !== null && ok(v));
+  out.push('');
+  out.push(`- second worker ready within ${t.readyWithinMs} ms of the load, every round: ${verdict(all(ready, (v) => v <= t.readyWithinMs))}`);
+  out.push(`- it serves ≥ ${pct(t.minShare)} of requests in the ${t.shareWindowMs} ms after ready, every round: ${verdict(all(shares, (v) => v >= t.minShare))}`);
+  out.push(`- failed requests (socket errors + non-2xx), all rounds: ${failed} — ${verdict(failed === 0)}`);
+  out.push(`- back to one worker after the load, every round: ${verdict(all(samples.map((s) => s.shrinkAfterMs), () => true))}`);
+  return out;
 }
 
 function reloadLines(r: BenchResults): string[] {

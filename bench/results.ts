@@ -4,6 +4,7 @@ import type { LogLine } from './children.js';
 import type { BenchOptions } from './options.js';
 import type { ParkLatencyResult } from './park-latency.js';
 import type { ParkMemoryResult } from './park-memory.js';
+import type { RebalanceSample } from './rebalance.js';
 import type { ReloadResult } from './reload.js';
 import type { ServerName } from './servers.js';
 import type { SpikeNotMeasured, SpikeResult } from './spike.js';
@@ -31,6 +32,8 @@ export interface BenchResults {
   reload?: ReloadResult & { readonly summary: ReloadSummaryRow[] };
   /** Part of `reload`: queue spike -> first response from a new worker, or why it was not measured. */
   spikeToServe?: SpikeResult | SpikeNotMeasured;
+  /** A 1..2 pool under busy keep-alive load: growth on saturation, connections moved to the new worker. */
+  rebalance?: RebalanceSample[];
   /** Browser-like keep-alive clients with think time, as many as 2 workers can serve. */
   thinkTime?: ThinkResult;
   /** The same clients, more than 2 workers can serve. */

@@ -21,6 +21,7 @@ export type ServerName =
   | 'rocket-cluster +access log'
   | 'rocket-cluster --accept master'
   | 'rocket-cluster, 4 workers'
+  | 'rocket-cluster, 1..2 workers'
   | 'node:cluster'
   | 'node:cluster SCHED_NONE'
   | 'node:cluster SCHED_NONE, 4 workers'

@@ -73,8 +73,10 @@ export class Master {
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
       returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
       surplus: (w, id, handle, why) => {
-        if (why === 'rebalance' && this.#rebalancer.move(w, id, handle)) return;
-        this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus');
+        if (why === 'limit') return this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus');
+        // Shed between requests: idle, so if no other worker has room it waits in the monitor, not the queue
+        // (where --queue-timeout would answer a request it never sent).
+        if (!this.#rebalancer.move(w, id, handle)) this.#parking.park(id, handle, this.#life.serving);
       },
       lent: (_w, index, handle) => (this.#accept ? this.#accept.lent(index, handle) : handle.close()),
       fatal: (w, code, message) => {
