@@ -165,11 +165,12 @@ export const BALANCE_CONTENDERS: readonly (() => Promise<Server>)[] = [
 /**
  * rocket-cluster's flags for browser-like keep-alive clients with think time
  * (the think-time and overload parts' "recommended" contender), after the
- * common ones. Park sooner than the default 1 s: a client thinking 0.2-1.5 s
- * then leaves its worker for the monitor instead of counting against it.
- * The project owner tunes these; the parts' targets judge them.
+ * common ones: per-request balancing, the design's own answer to this
+ * workload. Every connection idle 100 ms parks (a client thinking 0.2-1.5 s
+ * always does), and its next request goes to the least-loaded worker instead
+ * of the one that happens to hold it. The parts' targets judge it.
  */
-export const THINK_RECOMMENDED_ARGS: readonly string[] = ['--park-after', '100'];
+export const THINK_RECOMMENDED_ARGS: readonly string[] = ['--park-when', 'idle', '--park-after', '100'];
 
 /** The think-time and overload parts' contenders, 2 workers each, in the order they alternate within a round (PM2 is added when installed). */
 export const THINK_CONTENDERS: readonly { readonly name: ServerName; readonly start: () => Promise<Server> }[] = [

@@ -39,6 +39,15 @@ export const DEFAULTS = {
    * parks a busy connection; it frees a worker from a quiet one within a second.
    */
   parkAfter: 1000,
+  /**
+   * When an idle connection parks. A park → wake cycle costs about 1 ms of CPU
+   * over four IPC hops (measured, docs/BENCHMARKS.md), and a Node worker
+   * holding an idle socket costs almost nothing (unlike Rocket's threads), so
+   * by default connections park only where holding them costs: a worker near
+   * its --worker-connections cap (90%), where the master would stop sending it
+   * new ones. Retirement and rebalancing move connections whatever this says.
+   */
+  parkWhen: 'pressure',
   /** Total idle time a keep-alive connection may have (worker + monitor). */
   keepAliveTimeout: 5000,
   /** Parked sockets the monitor holds; a park beyond this closes the idle connection. */

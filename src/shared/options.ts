@@ -93,6 +93,10 @@ export const OPTIONS = {
   },
   workerConnections: { ...integer(1), ...on, describe: 'connections one worker serves at once', default: DEFAULTS.workerConnections },
   parkAfter: { ...ms(0), ...on, describe: 'ms a keep-alive connection idles in a worker before it is parked; 0 never parks', default: DEFAULTS.parkAfter },
+  parkWhen: {
+    kind: 'string', schema: z.enum(['pressure', 'idle']), expected: 'pressure or idle', ...on, default: DEFAULTS.parkWhen,
+    describe: 'pressure: a worker parks idle connections only while it holds 90% of --worker-connections (else it keeps them, as Node does); idle: every connection idle for --park-after parks (per-request balancing)',
+  },
   keepAliveTimeout: { ...ms(1), ...on, describe: 'ms an idle keep-alive connection is kept in all', default: DEFAULTS.keepAliveTimeout },
   maxParked: { ...integer(0), ...on, describe: 'idle connections the monitor holds; beyond it a parked connection is closed', default: DEFAULTS.maxParked },
   headersTimeout: { ...ms(1), ...on, describe: 'ms to receive request headers, else 408', default: DEFAULTS.headersTimeout },

@@ -86,8 +86,12 @@ export class Connections {
   #shedUntil = 0;
   #shedScheduled = false;
 
-  constructor(parkAfter: number, events: ConnectionEvents) {
+  /** Idle connections park only while the worker holds at least this many (0: whatever it holds). */
+  readonly #parkAt: number;
+
+  constructor(parkAfter: number, parkAt: number, events: ConnectionEvents) {
     this.#events = events;
+    this.#parkAt = parkAt;
     if (parkAfter > 0) this.#sweeper = setInterval(() => this.#sweep(), Math.max(1, parkAfter / SWEEPS_PER_PARK)).unref();
   }
 
@@ -261,7 +265,9 @@ export class Connections {
   /** Parks every connection that has been idle for at least `parkAfter` ms. */
   #sweep(): void {
     const tick = ++this.#tick;
-    if (this.#leaving !== 'no') return;
+    // Under the pressure mark, idle connections stay (Node closes them at its keep-alive timeout); idle times
+    // are still tracked, so those idle long enough park as soon as the mark is reached.
+    if (this.#leaving !== 'no' || this.#all.size < this.#parkAt) return;
     let between: Set<net.Socket> | null | undefined;
     for (const t of this.#all) {
       if (t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;

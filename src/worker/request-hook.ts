@@ -8,8 +8,6 @@ type TimedResponse = http.ServerResponse & { [kStart]?: number };
 
 export interface RequestHookParts {
   readonly connections: Connections;
-  /** Run on each response before the app's handler (the Keep-Alive header). */
-  readonly before: (res: http.ServerResponse) => void;
   /** The worker's metrics, once loaded (only with an admin listener). */
   readonly metrics: () => WorkerMetrics | null;
   /** The access log, or null when it is off. */
@@ -24,7 +22,7 @@ export interface RequestHookParts {
  * a response, and each closure, is work done tens of thousands of times a second.
  */
 export function requestHook(parts: RequestHookParts): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const { connections, before, metrics, access } = parts;
+  const { connections, metrics, access } = parts;
   const onFinish = function (this: TimedResponse): void {
     connections.finished(this);
     const start = this[kStart];
@@ -35,7 +33,6 @@ export function requestHook(parts: RequestHookParts): (req: http.IncomingMessage
   };
   return (req, res) => {
     connections.onRequest(req, res);
-    before(res);
     if (access !== null || metrics() !== null) (res as TimedResponse)[kStart] = performance.now();
     res.on('finish', onFinish);
   };

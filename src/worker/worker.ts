@@ -4,7 +4,6 @@ import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { flushLogs, followLogFile, lineTarget, logWriteFailures, type ChildLog } from '../shared/child-log.js';
-import { advertiseKeepAlive } from '../shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
@@ -68,7 +67,9 @@ export class WorkerRuntime {
       surplus: (connId, client) => this.#handOver(connId, client, 'limit'),
       failed: (errno) => this.#log.warn({ errno }, 'accept failed (out of file descriptors?): the connection waits in the backlog'),
     });
-    this.#connections = new Connections(config.parkAfter, {
+    // --park-when pressure: idle connections park only near the cap, where the master would stop sending new ones.
+    const parkAt = config.parkWhen === 'idle' ? 0 : Math.ceil(config.workerConnections * NEAR_CAP);
+    this.#connections = new Connections(config.parkAfter, parkAt, {
       betweenMessages: () => (this.#server ? socketsBetweenMessages(this.#server) : null),
       park: (id, handle) => this.#park(id, handle),
       shed: (id, handle) => this.#handOver(id, handle, 'rebalance'),
@@ -85,13 +86,11 @@ export class WorkerRuntime {
     server.headersTimeout = c.headersTimeout;
     server.requestTimeout = c.requestTimeout;
     setLateLimits(server, { maxHeaderSize: c.maxHeaderSize, connectionsCheckingInterval: c.timeoutCheckInterval });
-    // With parking on, idle time is ours to count (Node's own timer would close the socket).
-    server.keepAliveTimeout = this.#countsIdleTime ? 0 : c.keepAliveTimeout;
+    // Node closes a connection idle this long, as it would without us: one that parks leaves before, and the
+    // monitor keeps it for what is left of this time.
+    server.keepAliveTimeout = c.keepAliveTimeout;
     const hook = requestHook({
       connections: this.#connections,
-      before: (res) => {
-        if (this.#countsIdleTime) advertiseKeepAlive(res, c.keepAliveTimeout);
-      },
       metrics: () => this.#metrics,
       access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget()) : null,
     });
@@ -102,11 +101,6 @@ export class WorkerRuntime {
     const shown = first?.kind === 'tcp' ? first : { host: '127.0.0.1', port: 0 };
     listenWithoutBinding(server, shown, () => {});
     this.#server = server;
-  }
-
-  /** Parking is on and idle connections leave after --park-after: the keep-alive time is ours to count, not Node's. */
-  get #countsIdleTime(): boolean {
-    return this.#parking.enabled && this.#config.parkAfter > 0;
   }
 
   /**
@@ -132,7 +126,6 @@ export class WorkerRuntime {
   #stopParking(missing: string, reason: string): void {
     this.#parking = { enabled: false, reason: `Node internal ${missing}: ${reason}` };
     this.#connections.stopParking();
-    if (this.#server) this.#server.keepAliveTimeout = this.#config.keepAliveTimeout;
     this.#log.error(
       { internal: missing, reason, node: process.version },
       `Node internal ${missing} is missing or changed (${reason}): parking is off in this worker, idle connections stay until Node's keep-alive timeout, retirement closes them`,

@@ -42,7 +42,7 @@ async function idleConnections(port: number, n: number): Promise<http.Agent> {
 
 describe.skipIf(!fs.existsSync(CHROMIUM) && !process.env.CI)('the live dashboard in headless Chromium', () => {
   it('shows the real workers, and its numbers and charts move under load', { timeout: 90_000 }, async () => {
-    const cluster = await startCluster(fixture('status-app.mjs'), ['--workers', '2', '--no-access-log', '--park-after', '300', '--keep-alive-timeout', '120000']);
+    const cluster = await startCluster(fixture('status-app.mjs'), ['--workers', '2', '--no-access-log', '--park-when', 'idle', '--park-after', '300', '--keep-alive-timeout', '120000']);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     onTestFinished(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

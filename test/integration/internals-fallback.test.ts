@@ -21,7 +21,7 @@ const probeErrors = (cluster: Cluster): LogLine[] => cluster.logs.filter((l) => 
 
 describe('a Node internal missing at worker start (probe fails)', () => {
   it('one error naming it per worker, /status shows parking off with the reason, requests are served, idle connections stay under Node’s keep-alive timeout', async () => {
-    const cluster = await start(['--workers', '2', '--park-after', '200', '--keep-alive-timeout', '1500']);
+    const cluster = await start(['--workers', '2', '--park-when', 'idle', '--park-after', '200', '--keep-alive-timeout', '1500']);
     await expect.poll(async () => (await cluster.status()).workers.filter((w) => w.parking !== null).length).toBe(2);
     const status = await cluster.status();
     for (const w of status.workers) {

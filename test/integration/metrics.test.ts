@@ -89,7 +89,7 @@ describe('GET /metrics on the admin listener', () => {
   });
 
   it('counts parked and woken handoffs and shows the parked socket', async () => {
-    const cluster = await startCluster(app, ['--workers', '1', '--park-after', '150', '--no-access-log', '--accept', 'master']);
+    const cluster = await startCluster(app, ['--workers', '1', '--park-when', 'idle', '--park-after', '150', '--no-access-log', '--accept', 'master']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/'));
     await client.responses(1);

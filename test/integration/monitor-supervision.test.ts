@@ -5,7 +5,7 @@ import { RawClient } from '../helpers/raw-client.js';
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 
 async function start(args: readonly string[]): Promise<Cluster> {
-  const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', '100', ...args]);
+  const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-when', 'idle', '--park-after', '100', ...args]);
   onTestFinished(async () => {
     await cluster.stop();
   });

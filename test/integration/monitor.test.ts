@@ -5,7 +5,7 @@ import { get } from '../helpers/requests.js';
 
 describe('the monitor', () => {
   it('closes a parked connection once its keep-alive time is up, and forgets it', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--park-after', '100', '--keep-alive-timeout', '600']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--park-when', 'idle', '--park-after', '100', '--keep-alive-timeout', '600']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/once'));
     const [res] = await client.responses(1);
@@ -17,7 +17,7 @@ describe('the monitor', () => {
   });
 
   it('forgets a parked connection whose client closes', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--park-after', '100']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--park-when', 'idle', '--park-after', '100']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/once'));
     await client.responses(1);
@@ -27,7 +27,7 @@ describe('the monitor', () => {
   });
 
   it('holds at most --max-parked sockets; one more idle connection is closed, the others stay usable', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--park-after', '100', '--max-parked', '1']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--park-when', 'idle', '--park-after', '100', '--max-parked', '1']);
     const first = await RawClient.connect(cluster.port);
     await first.write(get('/first'));
     await first.responses(1);
@@ -48,7 +48,7 @@ describe('the monitor', () => {
 
 describe('a monitor that dies', () => {
   it('is replaced at once; the connections it held are counted as lost, and parking works again', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--park-after', '100']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--park-when', 'idle', '--park-after', '100']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/once'));
     await client.responses(1);

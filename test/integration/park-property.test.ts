@@ -49,7 +49,7 @@ const pause = (ms: number) => (ms === 0 ? Promise.resolve() : new Promise((r) =>
 describe('byte-exact handoff under random splits and pauses', () => {
   it(`every response is in order and matches its request (${RUNS} cases)`, { timeout: 600_000 }, async () => {
     // One cluster for every case: the cases share it as real clients would.
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER), '--no-access-log']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-when', 'idle', '--park-after', String(PARK_AFTER), '--no-access-log']);
     await fc.assert(
       fc.asyncProperty(scenario, async ({ requests, cuts, pauses }) => {
         const encoded = requests.map(encode);

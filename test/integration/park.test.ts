@@ -22,7 +22,7 @@ async function parked(cluster: Cluster, n: number): Promise<void> {
 
 describe('an idle keep-alive connection moves to the monitor and back without losing a byte', () => {
   it('parks after park-after ms, and a request split into pieces across the park is served whole', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/first'));
     await client.responses(1);
@@ -40,7 +40,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
   });
 
   it('serves pipelined requests that arrive together right after a park, in order', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/warm'));
     await client.responses(1);
@@ -52,7 +52,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
   });
 
   it('receives a large POST body sent after a park intact', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '2', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/warm'));
     await client.responses(1);
@@ -68,7 +68,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
   });
 
   it('does not park a connection while a request is only partly received', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
     const two = get('/two');
     await client.write(get('/one') + two.slice(0, 7)); // and the start of the next request: GET /tw
@@ -88,7 +88,7 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
   });
 
   it('regression: a woken connection whose replayed bytes hold part of the next request is not parked mid-request', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const client = await RawClient.connect(cluster.port);
     await parked(cluster, 1); // parked before its first byte, like a browser's preconnect
     // One chunk: a whole request and the first byte of the next. The monitor reads
@@ -107,5 +107,32 @@ describe('an idle keep-alive connection moves to the monitor and back without lo
     expect((JSON.parse(responses[1]!.body) as Echo).url).toBe('/second');
     client.close();
     control.close();
+  });
+});
+
+describe('--park-when pressure (the default)', () => {
+  it('keeps an idle connection in its worker while it holds under 90% of --worker-connections: Node closes it at the keep-alive timeout, unparked', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '10', '--park-after', '100', '--keep-alive-timeout', '800']);
+    const client = await RawClient.connect(cluster.port);
+    await client.write(get('/idle'));
+    await client.responses(1);
+    await client.closedByServer(); // idle 800 ms, long past --park-after
+    const status = await cluster.status();
+    expect(status.connections.parks).toBe(0);
+    expect(status.parked.count).toBe(0);
+  });
+
+  it('parks idle connections once the worker holds 90% of --worker-connections, and they come back on their next request', async () => {
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '100']);
+    const clients = await Promise.all([0, 1].map(() => RawClient.connect(cluster.port)));
+    await Promise.all(clients.map((c, i) => c.write(get(`/first?c=${i}`))));
+    await Promise.all(clients.map((c) => c.responses(1)));
+    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000, interval: 25 }).toBe(2);
+    await Promise.all(clients.map((c, i) => c.write(get(`/again?c=${i}`))));
+    for (const [i, c] of clients.entries()) {
+      const responses = await c.responses(2);
+      expect((JSON.parse(responses[1]!.body) as Echo).url).toBe(`/again?c=${i}`);
+      c.close();
+    }
   });
 });

@@ -75,7 +75,7 @@ describe('--queue-timeout', () => {
   });
 
   it('a woken keep-alive connection that waits past the bound gets the 503 as the answer to the request the monitor read', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--park-after', '100', '--queue-timeout', '300', '--accept', 'master']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--park-when', 'idle', '--park-after', '100', '--queue-timeout', '300', '--accept', 'master']);
     const idle = await connect(cluster);
     await idle.write(get('/first'));
     expect((await idle.responses(1))[0]?.status).toBe(200);

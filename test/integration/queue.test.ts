@@ -68,7 +68,7 @@ describe('the bounded queue', () => {
   });
 
   it('an idle keep-alive connection does not hold a full worker: once it is parked, the queued connection is served, and it comes back itself', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--park-after', '100', '--accept', 'master']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '1', '--queue-size', '1', '--park-when', 'idle', '--park-after', '100', '--accept', 'master']);
     const clients: RawClient[] = [];
     try {
       const first = await RawClient.connect(cluster.port);

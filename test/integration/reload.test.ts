@@ -51,7 +51,7 @@ describe('rolling reload (SIGHUP)', () => {
   it('a keep-alive connection idle in an old worker is handed back, not closed, and its next request is served on the same socket', async () => {
     const app = writeApp('idle.mjs', 'v1');
     // Parking is far off: the idle connection stays in its worker until the reload retires it.
-    const cluster = await startCluster(app, ['--workers', '1', '--park-after', '60000', '--keep-alive-timeout', '120000']);
+    const cluster = await startCluster(app, ['--workers', '1', '--park-when', 'idle', '--park-after', '60000', '--keep-alive-timeout', '120000']);
     const client = await RawClient.connect(cluster.port);
     await client.write(get('/before'));
     const [first] = await client.responses(1);

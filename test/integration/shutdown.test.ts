@@ -66,7 +66,7 @@ describe('stopping', () => {
   });
 
   it('SIGTERM: a keep-alive connection parked in the monitor is closed, exit 0, no child left', async () => {
-    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-after', '100']);
+    const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--park-when', 'idle', '--park-after', '100']);
     const children = await childPids(cluster);
     const idle = await idleConnection(cluster);
     try {

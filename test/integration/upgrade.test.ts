@@ -59,7 +59,7 @@ describe('an upgraded (WebSocket) connection stays with its worker', () => {
   });
 
   it('is never parked, however long it idles past park-after, while keep-alive HTTP on the same cluster parks and comes back', async () => {
-    const cluster = await startCluster(fixture('ws-app.mjs'), ['--workers', '1', '--park-after', String(PARK_AFTER)]);
+    const cluster = await startCluster(fixture('ws-app.mjs'), ['--workers', '1', '--park-when', 'idle', '--park-after', String(PARK_AFTER)]);
     const ws = await openSocket(cluster);
     const before = await roundTrip(ws, 'before');
     expect(await workerPids(cluster)).toContain(before.pid);

@@ -4,7 +4,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { closeHandle, handleOf, pendingWrite, socketFromHandle, takeHandle, type NativeHandle } from '../../src/shared/node-internals/handles.js';
-import { advertiseKeepAlive, detachFromHttp, hasParser, hasResponseInFlight } from '../../src/shared/node-internals/http-connection.js';
+import { detachFromHttp, hasParser, hasResponseInFlight } from '../../src/shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../../src/shared/node-internals/http-server.js';
 import { acceptRawHandles } from '../../src/shared/node-internals/listen-handle.js';
 import { interceptListen } from '../../src/shared/node-internals/listen-intercept.js';
@@ -225,18 +225,6 @@ describe('http-connection.ts: one connection of node:http', () => {
     const responses = await c.responses(2);
     expect(responses.map((r) => r.body)).toEqual(['from a', 'from b']);
     expect(c.closed).toBe(false);
-  });
-
-  it("advertiseKeepAlive announces a timeout though Node's own keep-alive timer is off", async () => {
-    const { port, server } = await worker((_req, res) => {
-      advertiseKeepAlive(res, 7000);
-      res.end('ok');
-    });
-    server.keepAliveTimeout = 0;
-    const c = await client(port);
-    await c.write(GET('/'));
-    const [res] = await c.responses(1);
-    expect(res!.headers['keep-alive']).toBe('timeout=7');
   });
 });
 

@@ -7,8 +7,7 @@ import { handleOf, takeHandle, type NativeHandle } from './handles.js';
  * park it. Node's http server parser reads the socket's handle directly
  * ("consumes" it), so JS never sees request bytes; to move a socket, the parser
  * must release the handle first. Internals used: `socket.parser` with
- * `unconsume()` and `_consumed`, `socket._httpMessage`, and a response's
- * `_keepAliveTimeout`.
+ * `unconsume()` and `_consumed`, and `socket._httpMessage`.
  */
 
 export interface Parser {
@@ -55,14 +54,5 @@ export function detachFromHttp(socket: net.Socket): NativeHandle | null {
     parser._consumed = false;
   }
   return takeHandle(socket);
-}
-
-/**
- * Tells a client the keep-alive timeout it can count on (`Keep-Alive:
- * timeout=<s>`), though Node's own idle timer is off: Node writes the header
- * from this field, which it otherwise copies from `server.keepAliveTimeout`.
- */
-export function advertiseKeepAlive(res: http.ServerResponse, ms: number): void {
-  (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = ms;
 }
 

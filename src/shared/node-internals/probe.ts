@@ -88,10 +88,6 @@ function checks(server: http.Server, scratch: Scratch): Check[] {
       },
     },
     {
-      internal: 'http.ServerResponse#_keepAliveTimeout',
-      run: () => (typeof (scratch.response() as unknown as { _keepAliveTimeout?: unknown })._keepAliveTimeout === 'number' ? null : 'not a number'),
-    },
-    {
       internal: 'parser.unconsume',
       run: () => {
         const parser = parserOf(scratch.socket);
