@@ -11,6 +11,7 @@ import { stopAll } from './children.js';
 import { pickGenerator } from './load/generator.js';
 import { logFileProblems } from './log-file.js';
 import { parseOptions, usage, type BenchOptions } from './options.js';
+import { measureParkCost } from './park-cost.js';
 import { measureParkLatency } from './park-latency.js';
 import { measureParkMemory } from './park-memory.js';
 import { findPm2Runtime, startPm2 } from './pm2-server.js';
@@ -54,6 +55,7 @@ async function run(o: BenchOptions): Promise<number> {
   try {
     if (o.only.has('throughput')) await throughputPart(o, gen, results);
     if (o.only.has('park-latency') || o.only.has('park-memory')) await parkPart(o, results);
+    if (o.only.has('park-cost')) await parkCostPart(o, results);
     if (o.only.has('reload')) await reloadPart(o, gen, results);
     if (o.only.has('rebalance')) await rebalancePart(o, gen, results);
     for (const part of ['think-time', 'overload'] as const) if (o.only.has(part)) await thinkPart(part, o, results);
@@ -97,6 +99,15 @@ async function throughputPart(o: BenchOptions, gen: ReturnType<typeof pickGenera
   if (t) results.targets = evaluateTargets({ measurements: t.measurements, idleRss: t.idleRss, balance: results.balance?.measurements ?? [] });
 }
 
+async function parkCostPart(o: BenchOptions, results: BenchResults): Promise<void> {
+  progress(`park cost: ${o.parkCycles} park -> wake cycles, against as many requests that stay in their worker`);
+  try {
+    results.parkCost = await measureParkCost(o.parkCycles, progress);
+  } catch (e) {
+    fail(results, 'park cost', e);
+  }
+}
+
 async function rebalancePart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
   progress(`rebalance: ${o.rebalanceRounds} round(s) x ${o.rebalanceDuration} s, ${REBALANCE_CONNECTIONS} busy keep-alive connections, --min-workers 1 --max-workers 2`);
   try {
@@ -129,7 +140,7 @@ async function parkPart(o: BenchOptions, results: BenchResults): Promise<void> {
   try {
     // Parks quickly (but not between a response and the next hot request),
     // and keeps parked sockets far longer than the measurement takes.
-    server = await startRocket({ extraArgs: ['--park-after', '500', '--keep-alive-timeout', '600000', '--max-parked', String(o.parkSockets + 1000)] });
+    server = await startRocket({ extraArgs: ['--park-when', 'idle', '--park-after', '500', '--keep-alive-timeout', '600000', '--max-parked', String(o.parkSockets + 1000)] });
     progress(`rocket-cluster for park measurements on ${server.url}`);
     if (o.only.has('park-latency')) {
       progress(`park latency: ${o.parkSamples} samples`);

@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** `auto` picks wrk when it is on PATH, else autocannon. */
   readonly generator: 'auto' | 'wrk' | 'autocannon';
   readonly parkSamples: number;
+  /** Park → wake cycles timed for their CPU and latency (park-cost part), on each of two clusters. */
+  readonly parkCycles: number;
   readonly parkSockets: number;
   /** Seconds of load per reload measurement; the reloads are spread evenly over it. */
   readonly reloadDuration: number;
@@ -37,8 +39,8 @@ export interface BenchOptions {
   readonly out: string;
 }
 
-export type Part = 'throughput' | 'park-latency' | 'park-memory' | 'reload' | 'rebalance' | 'think-time' | 'overload';
-const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-memory', 'reload', 'rebalance', 'think-time', 'overload'];
+export type Part = 'throughput' | 'park-latency' | 'park-cost' | 'park-memory' | 'reload' | 'rebalance' | 'think-time' | 'overload';
+const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-cost', 'park-memory', 'reload', 'rebalance', 'think-time', 'overload'];
 
 // Defaults keep a full run near 6 minutes: 6 servers x 2 workloads x 3 rounds
 // x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park
@@ -56,6 +58,7 @@ const SPEC = {
   connections: { env: 'BENCH_CONNECTIONS', def: '50', help: 'concurrent connections of the load generator' },
   threads: { env: 'BENCH_THREADS', def: '2', help: 'wrk threads (autocannon: ignored)' },
   generator: { env: 'BENCH_GENERATOR', def: 'auto', help: 'auto, wrk or autocannon' },
+  'park-cycles': { env: 'BENCH_PARK_CYCLES', def: '200', help: 'park->wake cycles timed for CPU and latency, on each of two clusters (90 ms apart)' },
   'park-samples': { env: 'BENCH_PARK_SAMPLES', def: '20', help: 'park->unpark round trips timed' },
   'park-sockets': { env: 'BENCH_PARK_SOCKETS', def: '6000', help: 'idle sockets parked for the memory measurement (fixed costs of the monitor weigh less with more)' },
   'reload-duration': { env: 'BENCH_RELOAD_DURATION', def: '10', help: 'seconds of load per reload measurement' },
@@ -117,6 +120,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     threads: positive('threads', get('threads'), true),
     generator,
     parkSamples: positive('park-samples', get('park-samples'), true),
+    parkCycles: positive('park-cycles', get('park-cycles'), true),
     parkSockets: positive('park-sockets', get('park-sockets'), true),
     reloadDuration: positive('reload-duration', get('reload-duration'), false),
     reloads: positive('reloads', get('reloads'), true),

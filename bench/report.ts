@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PARK_TARGETS } from './park-cost.js';
 import { REBALANCE_CONNECTIONS, REBALANCE_TARGETS } from './rebalance.js';
 import type { BenchResults } from './results.js';
 import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
@@ -44,6 +45,17 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(`| on a hot connection (in its worker) | ${f(p.hotMs.median, 3)} | ${f(p.hotMs.p90, 3)} |`);
     out.push(`| on a parked connection (monitor → master → worker) | ${f(p.parkedMs.median, 3)} | ${f(p.parkedMs.p90, 3)} |`);
     out.push('', `A park → unpark round trip adds ${f(p.addedMedianMs, 3)} ms (difference of medians).`, '');
+  }
+  if (r.parkCost) {
+    const c = r.parkCost;
+    out.push(`## Cost of a park → wake cycle — ${c.cycles} requests ${c.gapMs} ms apart on one keep-alive connection, on two fresh clusters`, '');
+    out.push('| cluster | CPU µs per request, all processes | p50 ms | p99 ms | parks | wakes |', '|---|---:|---:|---:|---:|---:|');
+    for (const [name, run] of [['every pause parks (`--park-when idle --park-after 40`)', c.parking], ['stays in its worker (`--park-after 0`)', c.staying]] as const) {
+      out.push(`| ${name} | ${f(run.cpuUsPerRequest)} | ${f(run.latencyMs.p50, 3)} | ${f(run.latencyMs.p99, 3)} | ${run.parks} | ${run.wakes} |`);
+    }
+    out.push('');
+    out.push(`- CPU per park → wake cycle, all processes ≤ ${PARK_TARGETS.cpuUsPerCycle} µs: ${f(c.cpuUsPerCycle)} µs — ${verdict(c.cpuUsPerCycle <= PARK_TARGETS.cpuUsPerCycle)}`);
+    out.push(`- what it adds to the next request: ${f(c.addedP50Ms, 3)} ms at p50, ${f(c.addedP99Ms, 3)} ms at p99 (≤ ${PARK_TARGETS.addedP99Ms} ms: ${verdict(c.addedP99Ms <= PARK_TARGETS.addedP99Ms)})`, '');
   }
   if (r.parkMemory) {
     const m = r.parkMemory;

@@ -2,6 +2,7 @@ import type { StatusReport } from '../src/shared/status-report.js';
 import type { BalanceResult } from './balance.js';
 import type { LogLine } from './children.js';
 import type { BenchOptions } from './options.js';
+import type { ParkCostResult } from './park-cost.js';
 import type { ParkLatencyResult } from './park-latency.js';
 import type { ParkMemoryResult } from './park-memory.js';
 import type { RebalanceSample } from './rebalance.js';
@@ -29,6 +30,8 @@ export interface BenchResults {
   targets?: TargetCheck[];
   parkLatency?: ParkLatencyResult;
   parkMemory?: ParkMemoryResult;
+  /** CPU and latency a park → wake cycle adds (issue 10: ≤ 150 µs, ≤ 1 ms at p99). */
+  parkCost?: ParkCostResult;
   reload?: ReloadResult & { readonly summary: ReloadSummaryRow[] };
   /** Part of `reload`: queue spike -> first response from a new worker, or why it was not measured. */
   spikeToServe?: SpikeResult | SpikeNotMeasured;
