@@ -6,8 +6,8 @@ import { acceptLimit } from './scheduling.js';
 import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
 
-/** How often the accept limit is worked out again from the workers' reports. */
-const LIMIT_TICK_MS = 100;
+/** How often the accept limit is worked out again from the workers' reports (as often as they report a change). */
+const LIMIT_TICK_MS = 20;
 
 export interface SharedAcceptOptions {
   readonly workerConnections: number;

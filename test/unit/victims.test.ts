@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACCEPT_LIMIT_FLOOR, ACCEPT_LIMIT_SLACK, acceptLimit, pickVictims } from '../../src/master/scheduling.js';
+import { ACCEPT_LIMIT_HEADROOM, ACCEPT_LIMIT_SLACK, acceptLimit, pickVictims } from '../../src/master/scheduling.js';
 
 const pool = (...active: number[]) => active.map((a) => ({ active: a }));
 
@@ -28,9 +28,9 @@ describe('acceptLimit', () => {
     expect(acceptLimit([], 100)).toBe(100);
   });
 
-  it('is the fair share with slack, at least the floor, at most the cap', () => {
-    expect(acceptLimit([0, 0, 0, 0], 1000)).toBe(ACCEPT_LIMIT_FLOOR);
-    expect(acceptLimit([20, 10, 10, 10], 1000)).toBe(Math.ceil(12.5 * ACCEPT_LIMIT_SLACK) + 1);
+  it('is the fair share with slack plus the headroom, at most the cap', () => {
+    expect(acceptLimit([0, 0, 0, 0], 1000)).toBe(ACCEPT_LIMIT_HEADROOM);
+    expect(acceptLimit([20, 10, 10, 10], 1000)).toBe(Math.ceil(12.5 * ACCEPT_LIMIT_SLACK) + ACCEPT_LIMIT_HEADROOM);
     expect(acceptLimit([500, 500], 300)).toBe(300);
   });
 });
