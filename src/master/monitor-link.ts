@@ -14,7 +14,7 @@ export interface MonitorEvents {
 /** The monitor process, which holds parked keep-alive sockets. */
 export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   readonly #events: MonitorEvents;
-  /** Sockets the monitor holds: its last report, plus parks sent since and not refused. */
+  /** Sockets the monitor holds: its last report, plus parks sent since and not refused, minus wakes received since. */
   parked = 0;
   /** When the monitor last sent anything (it beats at least every HEARTBEAT_MS). */
   lastHeard = Date.now();
@@ -60,9 +60,11 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
         this.parked = m.count;
         return true;
       case 'heartbeat':
-        return true; // lastHeard, above, is all it is for
+        this.parked = m.parked;
+        return true;
       case 'wake':
         if (!handle) return false;
+        this.parked = Math.max(0, this.parked - 1);
         this.#events.wake(m.id, handle, m.head);
         return true;
       case 'ack':

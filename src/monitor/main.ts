@@ -15,7 +15,7 @@ const parked = new ParkedSockets(config.maxParked, {
   wake: (connId, handle, head) => {
     void channel.sendHandle({ t: 'wake', id: connId, head: head.toString('base64') }, handle);
   },
-  change: () => {
+  forgot: () => {
     if (reportScheduled) return;
     reportScheduled = true;
     setImmediate(() => {
@@ -64,4 +64,5 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => st
 channel.post({ t: 'ready' });
 // Parks and wakes may stop for hours; without a steady beat the master could not
 // tell an idle monitor from one whose event loop hangs (and would lose every park to it).
-setInterval(() => channel.post({ t: 'heartbeat' }), HEARTBEAT_MS).unref();
+// It carries the count, which corrects the master's own (+1 a watch taken, −1 a wake) whatever the order of messages.
+setInterval(() => channel.post({ t: 'heartbeat', parked: parked.size }), HEARTBEAT_MS).unref();

@@ -4,7 +4,12 @@ import { socketFromHandle, takeHandle, type NativeHandle } from '../shared/node-
 export interface ParkedEvents {
   /** The client sent again: `head` is what was read; the callee owns `handle`. */
   wake(id: number, handle: NativeHandle, head: Buffer): void;
-  change(count: number): void;
+  /**
+   * Sockets left without the master seeing it (a client closed, a keep-alive
+   * time ran out). A watch and a wake the master sees, and counts, itself:
+   * reporting them too cost two IPC messages per park → wake.
+   */
+  forgot(count: number): void;
 }
 
 interface Parked {
@@ -52,7 +57,6 @@ export class ParkedSockets {
     socket.on('error', destroy);
     socket.on('close', onClose);
     this.#schedule();
-    this.#events.change(this.#sockets.size);
     return true;
   }
 
@@ -66,11 +70,11 @@ export class ParkedSockets {
     this.#sockets.delete(socket);
     const handle = takeHandle(socket);
     if (parked && handle) this.#events.wake(parked.id, handle, head);
-    this.#events.change(this.#sockets.size);
+    else if (parked) this.#events.forgot(this.#sockets.size);
   }
 
   onClose(socket: net.Socket): void {
-    if (this.#sockets.delete(socket)) this.#events.change(this.#sockets.size);
+    if (this.#sockets.delete(socket)) this.#events.forgot(this.#sockets.size);
   }
 
   #schedule(): void {
@@ -89,7 +93,7 @@ export class ParkedSockets {
       this.#sockets.delete(socket);
       socket.destroy();
     }
-    if (this.#sockets.size !== before) this.#events.change(this.#sockets.size);
+    if (this.#sockets.size !== before) this.#events.forgot(this.#sockets.size);
     this.#schedule();
   }
 }

@@ -136,9 +136,10 @@ export type MasterToMonitor =
 export type MonitorToMaster =
   | Ack
   | { readonly t: 'ready' }
+  /** Sockets it holds, after some left without the master seeing it (client closed, keep-alive time up). */
   | { readonly t: 'parked'; readonly count: number }
-  /** Sent every HEARTBEAT_MS whatever happens: a monitor silent for `workerTimeout` is hung and replaced. */
-  | { readonly t: 'heartbeat' }
+  /** Sent every HEARTBEAT_MS whatever happens (a monitor silent for `workerTimeout` is hung and replaced), with the sockets it holds. */
+  | { readonly t: 'heartbeat'; readonly parked: number }
   | { readonly t: 'wake'; readonly id: number; readonly head: string };
 
 export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | MonitorToMaster;
