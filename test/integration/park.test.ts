@@ -122,12 +122,14 @@ describe('--park-when pressure (the default)', () => {
     expect(status.parked.count).toBe(0);
   });
 
-  it('parks idle connections once the worker holds 90% of --worker-connections, and they come back on their next request', async () => {
+  it('parks idle connections while the worker holds 90% of --worker-connections, and they come back on their next request', async () => {
     const cluster = await startCluster(fixture('echo.mjs'), ['--workers', '1', '--worker-connections', '2', '--park-after', '100']);
     const clients = await Promise.all([0, 1].map(() => RawClient.connect(cluster.port)));
     await Promise.all(clients.map((c, i) => c.write(get(`/first?c=${i}`))));
     await Promise.all(clients.map((c) => c.responses(1)));
-    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000, interval: 25 }).toBe(2);
+    // At the mark (2 of 2) an idle connection parks; one parked may take the worker under it, so the other may stay.
+    await expect.poll(async () => (await cluster.status()).parked.count, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await cluster.status()).workers[0]!.connections, { timeout: 10_000, interval: 25 }).toBeLessThan(2);
     await Promise.all(clients.map((c, i) => c.write(get(`/again?c=${i}`))));
     for (const [i, c] of clients.entries()) {
       const responses = await c.responses(2);
