@@ -40,7 +40,7 @@ export const DEFAULTS = {
    */
   parkAfter: 1000,
   /**
-   * When an idle connection parks. A park → wake cycle costs about 1 ms of CPU
+   * When an idle connection parks. A park → wake cycle costs about 1.5 ms of CPU
    * over four IPC hops (measured, docs/BENCHMARKS.md), and a Node worker
    * holding an idle socket costs almost nothing (unlike Rocket's threads), so
    * by default connections park only where holding them costs: a worker near
