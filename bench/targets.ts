@@ -2,7 +2,7 @@ import type { BalanceMeasurement } from './balance.js';
 import type { ServerName } from './servers.js';
 import { median } from './stats.js';
 import { BASELINE } from './summary.js';
-import type { ThinkMeasurement } from './think-time.js';
+import type { ThinkMeasurement } from './think-summary.js';
 import type { IdleRss, Measurement, Workload } from './throughput.js';
 
 /**

@@ -1,7 +1,33 @@
 import type { ServerName } from './servers.js';
 import { median } from './stats.js';
 import { BASELINE } from './summary.js';
-import type { ThinkMeasurement } from './think-time.js';
+import type { ThinkLoadResult } from './load/think-client.js';
+
+/** rocket-cluster's own counters over one run (each run has a fresh cluster). */
+export interface RocketCounters {
+  readonly parks: number;
+  readonly wakes: number;
+  /** Connections answered 503: the queue was full. */
+  readonly rejected: number;
+  readonly parkedLost: number;
+  readonly restarts: number;
+}
+
+export interface ThinkMeasurement {
+  readonly server: ServerName;
+  readonly round: number;
+  readonly load: ThinkLoadResult;
+  /** CPU of the server's whole process tree during the run. */
+  readonly serverCpuMs: number;
+  readonly serverCpuUsPerServed: number;
+  /** Highest summed RSS of all the server's processes, sampled every RSS_SAMPLE_MS. */
+  readonly rssPeakBytes: number;
+  /** Highest summed RSS of its workers (the processes running the app). */
+  readonly workersRssPeakBytes: number;
+  readonly processes: number;
+  readonly workers: number;
+  readonly rocket?: RocketCounters;
+}
 
 /** Median over the rounds with their lowest and highest value; all null when no round measured it. */
 export interface Spread {

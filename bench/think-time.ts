@@ -5,7 +5,7 @@ import { runThinkClients, type ThinkLoadResult } from './load/think-client.js';
 import { commandLine, cpuMs, openFileLimit, treeRssBytes } from './procfs.js';
 import type { Server, ServerName } from './servers.js';
 import type { Progress } from './throughput.js';
-import { summarizeThink, type ThinkSummaryRow } from './think-summary.js';
+import { summarizeThink, type RocketCounters, type ThinkMeasurement, type ThinkSummaryRow } from './think-summary.js';
 
 /**
  * The workload rocket-cluster is designed for: browser-like clients on
@@ -20,31 +20,6 @@ export interface ThinkContender {
   readonly start: () => Promise<Server>;
 }
 
-/** rocket-cluster's own counters over one run (each run has a fresh cluster). */
-export interface RocketCounters {
-  readonly parks: number;
-  readonly wakes: number;
-  /** Connections answered 503: the queue was full. */
-  readonly rejected: number;
-  readonly parkedLost: number;
-  readonly restarts: number;
-}
-
-export interface ThinkMeasurement {
-  readonly server: ServerName;
-  readonly round: number;
-  readonly load: ThinkLoadResult;
-  /** CPU of the server's whole process tree during the run. */
-  readonly serverCpuMs: number;
-  readonly serverCpuUsPerServed: number;
-  /** Highest summed RSS of all the server's processes, sampled every RSS_SAMPLE_MS. */
-  readonly rssPeakBytes: number;
-  /** Highest summed RSS of its workers (the processes running the app). */
-  readonly workersRssPeakBytes: number;
-  readonly processes: number;
-  readonly workers: number;
-  readonly rocket?: RocketCounters;
-}
 
 export interface ThinkResult {
   readonly part: ThinkPart;
