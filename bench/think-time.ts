@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rocketStatus } from './admin-client.js';
 import { FAST_PATH, SLOW_PATH } from './apps/think-app.js';
-import { runThinkClients, type ThinkLoadResult } from './load/think-client.js';
+import { runThinkClients } from './load/think-client.js';
 import { commandLine, cpuMs, openFileLimit, treeRssBytes } from './procfs.js';
 import type { Server, ServerName } from './servers.js';
 import type { Progress } from './throughput.js';
