@@ -28,6 +28,8 @@ export interface AcceptPath {
   workerReady(worker: WorkerLink): void;
   /** A worker exited. */
   workerGone(worker: WorkerLink): void;
+  /** A worker's connection count changed (a load report, a surplus): workers mode works out the accept limit again. */
+  loadChanged(): void;
   /** A worker lent back listener `index` (workers mode). */
   lent(index: number, handle: NativeHandle): void;
   /** Accepts no more; the sockets close once no process holds them. */
@@ -52,6 +54,7 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
       start: async () => {},
       workerReady: () => {},
       workerGone: () => {},
+      loadChanged: () => {},
       lent: (_index, handle) => handle.close(),
       close: () => closeAll(listeners),
     };
@@ -68,6 +71,7 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
     start: async () => void (await Promise.all(o.workers().map((w) => shared.lendTo(w)))),
     workerReady: (w) => void shared.lendTo(w),
     workerGone: (w) => shared.drop(w),
+    loadChanged: () => shared.loadChanged(),
     lent: (index, handle) => shared.lent(index, handle),
     close: async () => shared.close(),
   };

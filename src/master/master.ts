@@ -68,11 +68,13 @@ export class Master {
       },
       load: (w) => {
         if (w.logWrites.dropped > 0) this.#logs.childWritesFailed(w.logWrites.error ?? 'write failed', this.#pool.logDropped);
+        this.#accept?.loadChanged();
         this.#dispatcher.pump();
       },
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
       returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
       surplus: (w, id, handle, why) => {
+        this.#accept?.loadChanged();
         if (why === 'limit') return this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus');
         // Shed between requests: idle, so if no other worker has room it waits in the monitor, not the queue
         // (where --queue-timeout would answer a request it never sent).

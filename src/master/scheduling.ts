@@ -58,7 +58,7 @@ export function pickVictims(workers: readonly RetireCandidate[], count: number):
 /**
  * Connections a worker may accept over its share with slack before it hands
  * new ones over. The master sees a worker's own accepts only in its load
- * reports (batched 20 ms) and works the limit out every 20 ms: in a connect
+ * reports (batched 20 ms) and works the limit out at each one: in a connect
  * storm (1000 browser-like clients arriving in a second) a headroom of 1 let
  * 66-84 % of the connections take the surplus hop through the master, whose
  * busy event loop then made the limit later still; their first requests

@@ -6,8 +6,13 @@ import { acceptLimit } from './scheduling.js';
 import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
 
-/** How often the accept limit is worked out again from the workers' reports (as often as they report a change). */
-const LIMIT_TICK_MS = 20;
+/**
+ * The accept limit is worked out again whenever a worker reports its load or
+ * hands a connection over (`loadChanged`), and at least this often for the
+ * connections the master itself sent since. Not faster: an idle master that
+ * wakes 50 times a second costs CPU of its own.
+ */
+const LIMIT_TICK_MS = 100;
 
 export interface SharedAcceptOptions {
   readonly workerConnections: number;
@@ -47,6 +52,11 @@ export class SharedAccept {
     this.#log = log;
     this.#limit = options.workerConnections;
     this.#ticker.start();
+  }
+
+  /** A worker reported its load or handed a connection over: its count changed, and so may the limit. */
+  loadChanged(): void {
+    if (!this.#closed) this.#updateLimit();
   }
 
   /** The master polls a listener itself now (no worker accepts, or a swap is under way). */
