@@ -26,7 +26,7 @@ export type ServerName =
   | 'node:cluster SCHED_NONE'
   | 'node:cluster SCHED_NONE, 4 workers'
   | 'single process'
-  | 'rocket-cluster, recommended'
+  | 'rocket-cluster, per-request balancing'
   | 'PM2 cluster';
 
 /** What kind of process tree a contender is: how it reloads, how it reports what each worker served. */
@@ -163,18 +163,18 @@ export const BALANCE_CONTENDERS: readonly (() => Promise<Server>)[] = [
 ];
 
 /**
- * rocket-cluster's flags for browser-like keep-alive clients with think time
- * (the think-time and overload parts' "recommended" contender), after the
- * common ones: per-request balancing, the design's own answer to this
- * workload. Every connection idle 100 ms parks (a client thinking 0.2-1.5 s
- * always does), and its next request goes to the least-loaded worker instead
- * of the one that happens to hold it. The parts' targets judge it.
+ * Per-request balancing, the design's own answer to browser-like clients with
+ * think time, after the common flags: every connection idle 100 ms parks (a
+ * client thinking 0.2-1.5 s always does), and its next request goes to the
+ * least-loaded worker instead of the one that happened to hold it. Measured
+ * beside the defaults, which are the settings recommended for this workload
+ * (a park → wake cycle costs more than it saves: docs/BENCHMARKS.md).
  */
-export const THINK_RECOMMENDED_ARGS: readonly string[] = ['--park-when', 'idle', '--park-after', '100'];
+export const THINK_BALANCING_ARGS: readonly string[] = ['--park-when', 'idle', '--park-after', '100'];
 
 /** The think-time and overload parts' contenders, 2 workers each, in the order they alternate within a round (PM2 is added when installed). */
 export const THINK_CONTENDERS: readonly { readonly name: ServerName; readonly start: () => Promise<Server> }[] = [
   { name: 'node:cluster', start: () => startNodeCluster({ app: THINK_APP }) },
   { name: 'rocket-cluster', start: () => startRocket({ app: THINK_APP, admin: false }) },
-  { name: 'rocket-cluster, recommended', start: () => startRocket({ name: 'rocket-cluster, recommended', app: THINK_APP, admin: false, extraArgs: THINK_RECOMMENDED_ARGS }) },
+  { name: 'rocket-cluster, per-request balancing', start: () => startRocket({ name: 'rocket-cluster, per-request balancing', app: THINK_APP, admin: false, extraArgs: THINK_BALANCING_ARGS }) },
 ];

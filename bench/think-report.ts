@@ -1,5 +1,5 @@
 import { CLIENT_TIMEOUT_MS } from './load/think-client.js';
-import { THINK_RECOMMENDED_ARGS } from './servers.js';
+import { THINK_BALANCING_ARGS } from './servers.js';
 import { median } from './stats.js';
 import { BASELINE } from './summary.js';
 import type { Spread } from './think-summary.js';
@@ -32,7 +32,7 @@ export function thinkLines(t: ThinkResult): string[] {
     `Each client holds one keep-alive connection (the ${t.clients} connects ramp up over the first second), sends one request, reads the whole response, thinks ${THINK_MIN_MS / 1000}–${THINK_MAX_MS / 1000} s (uniform), and again; ` +
       `${SLOW_SHARE * 100}% of requests go to a path that burns ${SLOW_CPU_MS} ms of CPU, the rest to hello world. Latency runs from wanting to send to the last byte of the response, a reconnect included; only served (2xx) requests count in it. ` +
       `A request unanswered after ${CLIENT_TIMEOUT_MS / 1000} s is a timeout: its connection is dropped and reopened after the next think. A connection the server closes (a 503 with \`Connection: close\`) is reopened the same way. ` +
-      `Each contender runs 2 workers, alone on the machine: started for its run, stopped after it. "rocket-cluster, recommended" adds \`${THINK_RECOMMENDED_ARGS.join(' ')}\`. ` +
+      `Each contender runs 2 workers, alone on the machine: started for its run, stopped after it. "rocket-cluster, per-request balancing" adds \`${THINK_BALANCING_ARGS.join(' ')}\`. ` +
       `Server CPU: all processes of the server summed, per served request; RSS: the highest summed \`VmRSS\` sampled every 250 ms. The client runs in the bench's own process on the same cores.`,
   );
   const clientCpu = median(t.measurements.map((m) => m.load.clientCpuMs / 1000 / m.load.durationS));

@@ -45,12 +45,13 @@ export const INITIAL_SCALING_STATE: ScalingState = { idleSince: null, saturatedS
  * Every worker saturated (ELU ≥ `eluFull`) this long grows the pool by one,
  * though nothing waits in the queue: under keep-alive load the queue stays
  * empty (the waiting is inside the workers' sockets), so queue depth alone
- * would never grow it. Two load reports (every 0.5 s) must agree, so that one
- * garbage collection or one slow request does not start a worker. It is also
- * the least time between two such grows, so the last new worker is seen
- * taking its share (the Rebalancer moves connections to it) first.
+ * would never grow it. 500 ms is two load reports in a row (every 0.5 s, each
+ * covering the time since the one before): a second of evidence, so one
+ * garbage collection or one slow request does not start a worker. (1000 ms,
+ * three reports, made the second worker ready 1.4–2.3 s after the load began,
+ * against the issue's 2 s.) It is also the least time between two such grows.
  */
-export const SATURATION_GROW_MS = 1000;
+export const SATURATION_GROW_MS = 500;
 
 export type ScalingDecision =
   | { readonly kind: 'hold' }
