@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { rocketStatus } from './admin-client.js';
 import { FAST_PATH, SLOW_PATH } from './apps/think-app.js';
 import { runThinkClients } from './load/think-client.js';
-import { commandLine, cpuMs, openFileLimit, treeRssBytes } from './procfs.js';
+import { cpuMs, openFileLimit } from './procfs.js';
+import { sampleRss, workerPids } from './rss-sampler.js';
 import type { Server, ServerName } from './servers.js';
 import type { Progress } from './throughput.js';
 import { summarizeThink, type RocketCounters, type ThinkMeasurement, type ThinkSummaryRow } from './think-summary.js';
@@ -46,7 +47,6 @@ export const THINK_MAX_MS = 1500;
 // Each run starts its contender fresh and stops it after: let the kernel
 // finish closing the last run's sockets first.
 const SETTLE_MS = 500;
-const RSS_SAMPLE_MS = 250;
 // Descriptors the client process needs besides its sockets.
 const SPARE_FDS = 256;
 
@@ -122,7 +122,7 @@ async function measureOne(c: ThinkContender, round: number, settings: ThinkSetti
       serverCpuMs,
       serverCpuUsPerServed: load.served > 0 ? (serverCpuMs * 1000) / load.served : Number.NaN,
       rssPeakBytes: peaks.tree,
-      workersRssPeakBytes: peaks.workers,
+      workersRssPeakBytes: peaks.workersSum,
       processes: pids.length,
       workers: workers.length,
       ...(rocket ? { rocket } : {}),
@@ -140,35 +140,6 @@ async function rocketCounters(s: Server): Promise<RocketCounters | undefined> {
   } catch {
     return undefined; // the numbers are extra; a run is not lost for them
   }
-}
-
-/** rocket-cluster's workers run dist/worker/main.js (not the monitor); node:cluster's and PM2's are the primary's children. */
-function workerPids(s: Server, pids: readonly number[]): number[] {
-  if (s.kind === 'rocket-cluster') return pids.filter((p) => commandLine(p)?.includes('/dist/worker/main.js') === true);
-  if (s.kind === 'node:cluster') return pids.filter((p) => p !== s.masterPid);
-  return [];
-}
-
-/** Samples the summed RSS of the tree and of the workers until stop(), which takes a last sample and returns both peaks. */
-function sampleRss(pids: readonly number[], workers: readonly number[]): { stop(): { tree: number; workers: number } } {
-  let tree = 0;
-  let work = 0;
-  const sample = (): void => {
-    tree = Math.max(tree, treeRssBytes(pids));
-    work = Math.max(work, treeRssBytes(workers));
-  };
-  sample();
-  let timer: NodeJS.Timeout | null = setInterval(sample, RSS_SAMPLE_MS);
-  return {
-    stop() {
-      if (timer !== null) {
-        clearInterval(timer);
-        timer = null;
-        sample();
-      }
-      return { tree, workers: work };
-    },
-  };
 }
 
 // A process that exits between the readings loses its share; a crash shows as errors anyway.

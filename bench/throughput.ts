@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Generator, LoadResult } from './load/types.js';
 import { UnsupportedWorkload } from './load/types.js';
 import type { BenchOptions } from './options.js';
-import { commandLine, cpuMs, rssBytes, treeUssBytes, treeRssBytes } from './procfs.js';
+import { cpuMs, rssBytes, treeUssBytes, treeRssBytes } from './procfs.js';
+import { mean, sampleRss, workerPids } from './rss-sampler.js';
 import type { Server, ServerName } from './servers.js';
 
 export type Workload = 'keep-alive' | 'close';
@@ -46,8 +47,6 @@ export type Progress = (text: string) => void;
 // Lets the kernel finish closing the last run's connections (and a
 // rocket-cluster its bookkeeping) before the next server is loaded.
 const SETTLE_MS = 500;
-// Reads a few /proc files per process: negligible next to the load generator.
-const RSS_SAMPLE_MS = 250;
 
 /**
  * Alternates servers within each round (A B C A B C ...) so that drift in the
@@ -82,7 +81,7 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
           const serverCpuMs = sumCpu(pids) - cpuBefore;
           const perRequest = load.requests > 0 ? (serverCpuMs * 1000) / load.requests : Number.NaN;
           const peaks = rss.stop();
-          const m: Measurement = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: perRequest, rssPeakBytes: peaks.tree, workerRssPeakBytes: peaks.worker };
+          const m: Measurement = { server: s.name, workload, round, load, serverCpuMs, serverCpuUsPerRequest: perRequest, rssPeakBytes: peaks.tree, workerRssPeakBytes: peaks.workerMean };
           measurements.push(m);
           progress(`${workload} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${perRequest.toFixed(1)} us CPU/req, RSS ${(m.rssPeakBytes / 2 ** 20).toFixed(1)} MB, errors ${load.errors}, non-2xx ${load.non2xx}`);
           await sleep(SETTLE_MS);
@@ -95,46 +94,6 @@ export async function measureThroughput(servers: readonly Server[], gen: Generat
     }
   }
   return { idleRss, measurements, skipped };
-}
-
-/**
- * Samples the tree's summed RSS and each worker's until stop(), which takes a
- * last sample and returns the highest sum and the workers' highest, averaged.
- */
-function sampleRss(pids: readonly number[], workers: readonly number[]): { stop(): { tree: number; worker: number | null } } {
-  let peak = 0;
-  const workerPeaks = workers.map(() => 0);
-  const sample = () => {
-    peak = Math.max(peak, treeRssBytes(pids));
-    workers.forEach((p, i) => (workerPeaks[i] = Math.max(workerPeaks[i] ?? 0, rssBytes(p) ?? 0)));
-  };
-  sample();
-  let timer: NodeJS.Timeout | null = setInterval(sample, RSS_SAMPLE_MS);
-  return {
-    stop() {
-      if (timer !== null) {
-        clearInterval(timer);
-        timer = null;
-        sample();
-      }
-      return { tree: peak, worker: mean(workerPeaks) };
-    },
-  };
-}
-
-/**
- * The worker processes of a contender's tree: rocket-cluster's run
- * dist/worker/main.js (not the monitor); node:cluster's are the primary's
- * children; a single process has none.
- */
-function workerPids(s: Server, pids: readonly number[]): number[] {
-  if (s.kind === 'rocket-cluster') return pids.filter((p) => commandLine(p)?.includes('/dist/worker/main.js') === true);
-  if (s.kind === 'node:cluster') return pids.filter((p) => p !== s.masterPid);
-  return [];
-}
-
-function mean(values: readonly number[]): number | null {
-  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 // A process that exits between the two readings loses its share; the servers

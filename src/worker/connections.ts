@@ -84,7 +84,6 @@ export class Connections {
   /** Connections still to hand back for a rebalance, until `#shedUntil` (performance.now()). */
   #toShed = 0;
   #shedUntil = 0;
-  #shedScheduled = false;
 
   /** Idle connections park only while the worker holds at least this many (0: whatever it holds). */
   readonly #parkAt: number;
@@ -223,18 +222,7 @@ export class Connections {
     t.idleTick = this.#tick;
     t.idleAt = performance.now();
     t.bytesAtIdle = t.socket.bytesRead;
-    if (this.#leaving !== 'no') this.#scheduleRelease();
-    else if (this.#toShed > 0) this.#scheduleShed();
-  }
-
-  /** As `#scheduleRelease`: right after the response that made it idle, before its client's next request is read. */
-  #scheduleShed(): void {
-    if (this.#shedScheduled) return;
-    this.#shedScheduled = true;
-    process.nextTick(() => {
-      this.#shedScheduled = false;
-      this.#shedIdle();
-    });
+    if (this.#leaving !== 'no' || this.#toShed > 0) this.#scheduleRelease();
   }
 
   #shedIdle(): void {
@@ -250,15 +238,7 @@ export class Connections {
     }
     for (const t of this.#all) {
       if (this.#toShed <= 0) break;
-      if (!this.#idle(t, between)) continue;
-      const handle = detachFromHttp(t.socket); // emits 'close' -> #forget
-      if (!handle) continue;
-      this.#toShed--;
-      try {
-        this.#events.shed(t.id, handle);
-      } catch {
-        closeHandle(handle);
-      }
+      if (this.#idle(t, between) && this.#handOver(t, 'shed')) this.#toShed--;
     }
   }
 
@@ -278,7 +258,7 @@ export class Connections {
       } else if (t.socket.bytesRead !== t.bytesAtIdle) {
         this.#maybeIdle(t); // bytes arrived since it went idle: idle starts again
       } else if (this.#idle(t, between)) {
-        this.#park(t);
+        this.#handOver(t, 'park');
       } else {
         t.idleTick = -1; // part of a next request is in the parser; its response marks it idle
       }
@@ -296,7 +276,8 @@ export class Connections {
     this.#releaseScheduled = true;
     process.nextTick(() => {
       this.#releaseScheduled = false;
-      this.#release(this.#leaving === 'park');
+      if (this.#leaving === 'no') this.#shedIdle();
+      else this.#release(this.#leaving === 'park');
     });
   }
 
@@ -310,7 +291,7 @@ export class Connections {
     if (between === null) return this.#closeQuiet();
     for (const t of this.#all) {
       if ((t.requests === 0 && !includeFresh) || !this.#idle(t, between)) continue;
-      if (this.#leaving === 'park') this.#park(t);
+      if (this.#leaving === 'park') this.#handOver(t, 'park');
       else t.socket.destroy();
     }
   }
@@ -340,14 +321,16 @@ export class Connections {
     }, next - now).unref();
   }
 
-  #park(t: Tracked): void {
+  /** Detaches an idle connection from node:http and hands it to `park` or `shed`; false if it had no handle left. */
+  #handOver(t: Tracked, to: 'park' | 'shed'): boolean {
     const handle = detachFromHttp(t.socket); // emits 'close' -> #forget
-    if (!handle) return;
+    if (!handle) return false;
     try {
-      this.#events.park(t.id, handle);
+      this.#events[to](t.id, handle);
     } catch {
       closeHandle(handle);
     }
+    return true;
   }
 
   #forget(t: Tracked): void {
