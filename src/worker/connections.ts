@@ -2,23 +2,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { closeHandle, pendingWrite, type NativeHandle } from '../shared/node-internals/handles.js';
 import { detachFromHttp, hasParser, hasResponseInFlight } from '../shared/node-internals/http-connection.js';
-
-interface Tracked {
-  readonly id: number;
-  readonly socket: net.Socket;
-  requests: number;
-  finished: number;
-  /** Responses not finished yet, so that a drain can mark them `Connection: close`. */
-  readonly open: http.ServerResponse[];
-  /** Bytes replayed into the parser before the socket's own (read by the monitor). */
-  readonly replayed: number;
-  /** Sweep tick at which the connection was last seen going idle; -1 while busy. */
-  idleTick: number;
-  /** When (performance.now()) it was last seen going idle; -1 if not since its last request. */
-  idleAt: number;
-  bytesAtIdle: number;
-  gone: boolean;
-}
+import { closeQuiet, settled, type Tracked } from './tracked-connection.js';
 
 const kTracked = Symbol('rocket-cluster.connection');
 type TrackedSocket = net.Socket & { [kTracked]?: Tracked };
@@ -44,16 +28,6 @@ const SWEEPS_PER_PARK = 2;
  * left this long to show it, then closed if it still has not.
  */
 const DRAIN_FRESH_GRACE_MS = 1000;
-
-/**
- * Without Node's list of connections between messages (parking off: an
- * internal is missing), a leaving worker closes a connection once no byte has
- * come from its client for this long after its last response: a client in a
- * burst sends its next request within milliseconds and is answered with
- * `Connection: close` instead, so the close cannot cut a request short unless
- * it is sent just as the close goes out, the race any keep-alive timeout has.
- */
-const FALLBACK_IDLE_CLOSE_MS = 1000;
 
 /**
  * The worker's connections: counts them, sees when one sits idle between
@@ -107,7 +81,7 @@ export class Connections {
     return this.#received;
   }
 
-  /** Never detach a connection again: idle ones stay, and leaving closes them (see FALLBACK_IDLE_CLOSE_MS). */
+  /** Never detach a connection again: idle ones stay, and leaving closes them (see `closeQuiet`). */
   stopParking(): void {
     this.#detachable = false;
     if (this.#sweeper) clearInterval(this.#sweeper);
@@ -196,16 +170,10 @@ export class Connections {
     this.#shedIdle();
   }
 
-  /** Settled: nothing in flight or unwritten, open both ways (public API only, so it holds with parking off). */
-  #settled(t: Tracked): boolean {
-    const s = t.socket;
-    return !t.gone && t.requests === t.finished && s.writableLength === 0 && !s.destroyed && s.readable && s.writable;
-  }
-
   /** Quiet: settled, and as Node's internals see it, no response attached, libuv's queue empty, still an http socket. */
   #quiet(t: Tracked): boolean {
     const s = t.socket;
-    return this.#settled(t) && (!this.#detachable || (!hasResponseInFlight(s) && pendingWrite(s) === 0 && hasParser(s)));
+    return settled(t) && (!this.#detachable || (!hasResponseInFlight(s) && pendingWrite(s) === 0 && hasParser(s)));
   }
 
   /**
@@ -296,29 +264,14 @@ export class Connections {
     }
   }
 
-  /**
-   * Leaving without Node's list of connections between messages: closes each
-   * connection whose client has sent nothing for FALLBACK_IDLE_CLOSE_MS since
-   * its last response (or since it arrived), and looks again when the next
-   * one is due. A connection with a request under way is not settled, or has
-   * read bytes since: it gets its response with `Connection: close`.
-   */
+  /** Leaving with parking off: closes quiet connections (see `closeQuiet`), and looks again when the next is due. */
   #closeQuiet(): void {
-    const now = performance.now();
-    let next = Infinity;
-    for (const t of this.#all) {
-      // Replayed bytes are a request under way, though `bytesRead` does not count them.
-      const underWay = t.requests === 0 && t.replayed > 0;
-      if (t.idleAt < 0 || underWay || !this.#settled(t) || t.socket.bytesRead !== t.bytesAtIdle) continue;
-      const due = t.idleAt + FALLBACK_IDLE_CLOSE_MS;
-      if (due <= now) t.socket.destroy();
-      else next = Math.min(next, due);
-    }
+    const next = closeQuiet(this.#all, performance.now());
     if (next === Infinity || this.#recheck) return;
     this.#recheck = setTimeout(() => {
       this.#recheck = null;
       this.#closeQuiet();
-    }, next - now).unref();
+    }, next - performance.now()).unref();
   }
 
   /** Detaches an idle connection from node:http and hands it to `park` or `shed`; false if it had no handle left. */
