@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rocketStatus } from './admin-client.js';
+import { measureHandleHop } from './handle-hop.js';
 import { KeepAliveClient } from './keepalive-client.js';
 import { cpuMsFine } from './procfs.js';
 import { startRocket, type Server } from './servers.js';
@@ -25,6 +26,8 @@ export interface ParkCostResult {
   /** What a park → wake adds to the next request: p50 and p99 of one run minus the other's. */
   readonly addedP50Ms: number;
   readonly addedP99Ms: number;
+  /** The floor: one socket handle passed between two plain Node processes, CPU of both per hop. A cycle is four hops. */
+  readonly handleHop: { readonly hops: number; readonly cpuUsPerHop: number };
 }
 
 /** The issue's figures: a cycle costs ≤ 150 µs of CPU in all and adds ≤ 1 ms at p99. */
@@ -52,6 +55,8 @@ export async function measureParkCost(cycles: number, progress: (text: string) =
   // connection parks only at 90% of --worker-connections, which one connection never reaches.
   const staying = await oneRun(['--park-when', 'pressure', '--park-after', String(PARK_AFTER_MS)], cycles);
   progress(`park cost, staying: ${staying.cpuUsPerRequest.toFixed(0)} us CPU/request, p50 ${staying.latencyMs.p50.toFixed(3)} ms, p99 ${staying.latencyMs.p99.toFixed(3)} ms`);
+  const handleHop = await measureHandleHop(2000);
+  progress(`park cost, floor: one handle hop between two plain Node processes costs ${handleHop.cpuUsPerHop.toFixed(0)} us CPU`);
   if (parking.wakes < cycles * 0.95) throw new Error(`only ${parking.wakes} of ${cycles} requests woke a parked connection: the pause is too short for this machine`);
   return {
     cycles,
@@ -61,6 +66,7 @@ export async function measureParkCost(cycles: number, progress: (text: string) =
     cpuUsPerCycle: parking.cpuUsPerRequest - staying.cpuUsPerRequest,
     addedP50Ms: parking.latencyMs.p50 - staying.latencyMs.p50,
     addedP99Ms: parking.latencyMs.p99 - staying.latencyMs.p99,
+    handleHop,
   };
 }
 

@@ -55,7 +55,8 @@ export function renderMarkdown(r: BenchResults): string {
     }
     out.push('');
     out.push(`- CPU per park → wake cycle, all processes ≤ ${PARK_TARGETS.cpuUsPerCycle} µs: ${f(c.cpuUsPerCycle)} µs — ${verdict(c.cpuUsPerCycle <= PARK_TARGETS.cpuUsPerCycle)}`);
-    out.push(`- what it adds to the next request: ${f(c.addedP50Ms, 3)} ms at p50, ${f(c.addedP99Ms, 3)} ms at p99 (≤ ${PARK_TARGETS.addedP99Ms} ms: ${verdict(c.addedP99Ms <= PARK_TARGETS.addedP99Ms)})`, '');
+    out.push(`- what it adds to the next request: ${f(c.addedP50Ms, 3)} ms at p50, ${f(c.addedP99Ms, 3)} ms at p99 (≤ ${PARK_TARGETS.addedP99Ms} ms: ${verdict(c.addedP99Ms <= PARK_TARGETS.addedP99Ms)})`);
+    out.push(`- the floor, without rocket-cluster: one socket handle passed between two plain Node processes costs ${f(c.handleHop.cpuUsPerHop)} µs of CPU (${c.handleHop.hops} hops); a cycle is four hops (worker → master → monitor → master → worker), so ${f(4 * c.handleHop.cpuUsPerHop)} µs`, '');
   }
   if (r.parkMemory) {
     const m = r.parkMemory;
