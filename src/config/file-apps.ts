@@ -65,8 +65,8 @@ function fileApp(file: string, entry: Record<string, unknown>, prefix: string): 
       );
     }
     if (raw === undefined) continue;
-    // A file may give a single address as a string; flags repeat and env lists are comma-separated instead.
-    const value = OPTIONS[key].kind === 'list' && typeof raw === 'string' ? [raw] : raw;
+    // A file may give a single address (a string or an entry object); flags repeat and env lists are comma-separated instead.
+    const value = OPTIONS[key].kind === 'list' && !Array.isArray(raw) ? [raw] : raw;
     layer[key] = setting(key, anchorPaths(key, value, base), { kind: 'file', file, key: prefix + key });
   }
   const app = layer.app?.value as string | undefined;

@@ -48,6 +48,7 @@ function shown(config: ClusterConfig, key: ConfigKey): unknown {
   const value: unknown = config[key];
   if (key === 'listen') return config.listen.map(formatListenAddress);
   if (key === 'admin' && value !== undefined) return formatListenAddress(value as ListenAddress);
+  if (key === 'tlsPassphrase' && value !== undefined) return '(hidden)';
   return value;
 }
 

@@ -32,6 +32,14 @@ export function anchorPaths(key: OptionKey, value: unknown, base: string): unkno
   const spec: OptionSpec = OPTIONS[key];
   if (spec.paths === 'path') return typeof value === 'string' && value !== '' ? path.resolve(base, value) : value;
   if (spec.paths !== 'address') return value;
-  const anchor = (v: unknown) => (typeof v === 'string' ? anchorListenAddress(v, base) : v);
+  const anchor = (v: unknown): unknown => {
+    if (typeof v === 'string') return anchorListenAddress(v, base);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    // A listen entry object: its address and its TLS files, as the top-level options of the same names are.
+    const entry = { ...(v as Record<string, unknown>) };
+    if (typeof entry.address === 'string') entry.address = anchorListenAddress(entry.address, base);
+    for (const key of ['tlsCert', 'tlsKey', 'tlsCa'] as const) entry[key] = anchorPaths(key, entry[key], base);
+    return Object.fromEntries(Object.entries(entry).filter(([, x]) => x !== undefined));
+  };
   return Array.isArray(value) ? value.map(anchor) : anchor(value);
 }

@@ -38,8 +38,8 @@ export interface AcceptPath {
 
 export interface AcceptPathOptions {
   readonly workers: () => readonly WorkerLink[];
-  /** A connection the master accepted: to the dispatcher. */
-  accept(handle: NativeHandle): void;
+  /** A connection the master accepted on listen address `listener`: to the dispatcher. */
+  accept(handle: NativeHandle, listener: number): void;
 }
 
 /** Binds every address (all or nothing); the master accepts on them until `start` lends them to workers. */

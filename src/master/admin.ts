@@ -30,6 +30,10 @@ export async function startAdmin(address: ListenAddress, from: MetricsSources, l
     if (address.kind === 'unix') server.listen(address.path, resolve);
     else server.listen(address.port, address.host, resolve);
   });
+  // After listening, an accept error (EMFILE: libuv could not keep its spare descriptor for closing
+  // surplus connections) is emitted as 'error' on the server: without a listener it would kill the master.
+  server.removeAllListeners('error');
+  server.on('error', (e: NodeJS.ErrnoException) => log.debug({ code: e.code }, 'admin listener: accept failed'));
   const a = server.address();
   const url = typeof a === 'string' || a === null ? `unix:${String(a)}` : `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   log.info({ address: url }, 'admin listening');

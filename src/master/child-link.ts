@@ -14,6 +14,8 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
   readonly channel: Channel<In, Out>;
   readonly startedAt = Date.now();
   #state: ChildState = 'spawning';
+  /** Why the process could not be started at all (`EMFILE`, `EAGAIN`), or null: it started. */
+  spawnError: string | null = null;
 
   constructor(role: ChildRole, id: number, config: ClusterConfig) {
     this.id = id;
@@ -22,12 +24,22 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
       ackTimeout: DEFAULTS.ackTimeout,
       reclaim: (m, handle, outcome) => this.reclaim(m, handle, outcome),
     });
-    this.child.on('error', () => {}); // a send to a dying child fails; its exit follows and is handled there
-    this.child.once('exit', (code, signal) => {
-      this.#state = transition(this.#state, 'exited');
-      this.channel.close();
-      this.exited(code, signal);
+    this.child.on('error', (error: NodeJS.ErrnoException) => {
+      // A send to a dying child fails; its exit follows and is handled there. But a process that could not be
+      // started at all (the master out of descriptors: EMFILE; out of processes: EAGAIN) gets this error, with
+      // a negative exitCode, and never an 'exit'.
+      if (this.child.pid !== undefined) return;
+      this.spawnError = error.code ?? error.message;
+      this.#exit(this.child.exitCode, null);
     });
+    this.child.once('exit', (code, signal) => this.#exit(code, signal));
+  }
+
+  #exit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#state === 'exited') return;
+    this.#state = transition(this.#state, 'exited');
+    this.channel.close();
+    this.exited(code, signal);
   }
 
   get pid(): number | undefined {

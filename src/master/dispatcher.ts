@@ -60,10 +60,10 @@ export class Dispatcher {
     this.#sweeper = options.queueTimeout > 0 ? new Ticker(sweepInterval(options.queueTimeout), () => this.#sweep()) : null;
   }
 
-  /** A new connection from a listener. */
-  accept(handle: NativeHandle): void {
+  /** A new connection from listen address `listener`. */
+  accept(handle: NativeHandle, listener: number): void {
     this.counters.accepted++;
-    this.enqueue({ id: ++this.#nextConnId, handle, since: Date.now() }, 'new');
+    this.enqueue({ id: ++this.#nextConnId, handle, listener, since: Date.now() }, 'new');
   }
 
   /**
@@ -88,9 +88,9 @@ export class Dispatcher {
    * worker) was not, and one back from a worker that died should wait for the
    * replacement rather than get a 503 at once.
    */
-  returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void {
+  returned(worker: WorkerLink, item: Omit<PendingConnection, 'since'>, outcome: Exclude<HandleOutcome, 'taken'>): void {
     if (outcome === 'timeout') this.#log.error({ worker: worker.id, workerPid: worker.pid }, 'worker did not acknowledge a connection: killed it');
-    this.queue.pushFront(head === undefined ? { id, handle, since: Date.now() } : { id, handle, head, since: Date.now() });
+    this.queue.pushFront({ ...item, since: Date.now() });
   }
 
   /** Answers what waited too long, then sends waiting connections to workers with room, one in flight per worker. */
@@ -142,7 +142,7 @@ export class Dispatcher {
 
   #dispatch(worker: WorkerLink, item: PendingConnection): void {
     // A connection not taken comes back through `returned` before this resolves.
-    void worker.serve(item.id, item.handle, item.head).then((outcome) => {
+    void worker.serve(item).then((outcome) => {
       if (outcome === 'taken') this.counters.dispatched++;
       this.pump();
     });

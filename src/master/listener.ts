@@ -19,10 +19,13 @@ export interface BoundListener {
  * the error names the address. Accepted connections arrive as raw handles that
  * are not reading, so the master never reads a client byte.
  */
-export async function bindAll(addresses: readonly ListenAddress[], onConnection: (handle: NativeHandle) => void): Promise<BoundListener[]> {
+/** A connection accepted on listen address `listener` (an index into --listen). */
+export type OnConnection = (handle: NativeHandle, listener: number) => void;
+
+export async function bindAll(addresses: readonly ListenAddress[], onConnection: OnConnection): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
   try {
-    for (const address of addresses) bound.push(await bindOne(address, onConnection));
+    for (const [index, address] of addresses.entries()) bound.push(await bindOne(address, (handle) => onConnection(handle, index)));
   } catch (error) {
     await closeAll(bound);
     throw error;
@@ -71,17 +74,17 @@ export interface SharedListener {
  * starts listening with its first worker. Names resolve first, as
  * `net.Server.listen` would resolve them.
  */
-export async function bindShared(addresses: readonly ListenAddress[], onConnection: (handle: NativeHandle) => void): Promise<SharedListener[]> {
+export async function bindShared(addresses: readonly ListenAddress[], onConnection: OnConnection): Promise<SharedListener[]> {
   const bound: SharedListener[] = [];
   try {
-    for (const address of addresses) {
+    for (const [index, address] of addresses.entries()) {
       if (address.kind === 'unix') await removeStaleUnixSocket(address.path);
       const host = address.kind === 'tcp' && net.isIP(address.host) === 0 ? (await dns.lookup(address.host)).address : null;
       const socket = bindSocket(address.kind === 'unix' ? { path: address.path } : { host: host ?? address.host, port: address.port });
       const fail = (errno: number) => new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${util.getSystemErrorName(errno)}`);
       if (typeof socket === 'number') throw fail(socket);
       // A unix socket's path is already ours (bind fails on a live one); a TCP port is known free only once listening.
-      const error = address.kind === 'unix' ? 0 : acceptOn(socket, onConnection, () => {});
+      const error = address.kind === 'unix' ? 0 : acceptOn(socket, (handle) => onConnection(handle, index), () => {});
       if (error !== 0) {
         socket.close();
         throw fail(error);

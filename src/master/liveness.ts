@@ -1,3 +1,4 @@
+import { HEARTBEAT_MS } from '../shared/defaults.js';
 import type { ChildState } from './lifecycle.js';
 
 /** How often the master looks for hung children: a hang is acted on within `workerTimeout` + 1 s. */
@@ -35,4 +36,22 @@ export function hungReason(child: Liveness, now: number, limits: LivenessLimits)
     default:
       return null;
   }
+}
+
+/** A child that has posted within this long is answering: its event loop runs (each posts every HEARTBEAT_MS). */
+export const ANSWERING_MS = 2 * HEARTBEAT_MS;
+
+/**
+ * Whether a handle a child did not acknowledge within the ack timeout was lost
+ * on the way rather than held by a hung child. A child that has posted since
+ * (within ANSWERING_MS, ten seconds after the send) read our message long ago,
+ * in order, and acknowledges every message it reads at once: it found no
+ * descriptor in it. That happens when the child is out of descriptors: the
+ * kernel drops the one passed (MSG_CTRUNC), the child's Node answers
+ * NODE_HANDLE_NACK and never delivers the message, and the sending Node, after
+ * three tries, closes its own copy. The child holds no copy, so it must not be
+ * killed as hung; the connection is gone.
+ */
+export function lostOnTheWay(lastHeard: number, now = Date.now()): boolean {
+  return now - lastHeard < ANSWERING_MS;
 }

@@ -7,9 +7,11 @@ import { Autoscaler } from './autoscaler.js';
 import { Rebalancer } from './rebalancer.js';
 import { Dispatcher } from './dispatcher.js';
 import { openAcceptPath, type AcceptPath } from './accept-path.js';
+import { MasterDescriptors } from './descriptors.js';
 import { MasterLifecycle } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
+import { loadTlsMaterial } from './tls-material.js';
 import { PoolControl, type PoolBounds } from './pool-control.js';
 import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
@@ -49,6 +51,8 @@ export class Master {
   readonly control: PoolControl;
   readonly #startup = new StartupGate();
   readonly #shutdown: Shutdown;
+  /** The master's own file descriptors, sampled on a heartbeat whatever the cluster's state. */
+  readonly #descriptors: MasterDescriptors;
   #accept: AcceptPath | null = null;
   #admin: { server: http.Server; url: string } | null = null;
 
@@ -57,6 +61,7 @@ export class Master {
     this.#config = config;
     this.#log = log;
     this.#logs = logs;
+    this.#descriptors = new MasterDescriptors(log);
     const { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker } = config;
     this.#bounds = { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker };
     this.#pool = new WorkerPool(config, log, {
@@ -72,13 +77,13 @@ export class Master {
         this.#dispatcher.pump();
       },
       park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
-      returned: (w, id, handle, head, outcome) => this.#dispatcher.returned(w, id, handle, head, outcome),
-      surplus: (w, id, handle, why) => {
+      returned: (w, item, outcome) => this.#dispatcher.returned(w, item, outcome),
+      surplus: (w, item, why) => {
         this.#accept?.loadChanged();
-        if (why === 'limit') return this.#dispatcher.enqueue({ id, handle, since: Date.now() }, 'surplus');
+        if (why === 'limit') return this.#dispatcher.enqueue({ ...item, since: Date.now() }, 'surplus');
         // Shed between requests: idle, so if no other worker has room it waits in the monitor, not the queue
-        // (where --queue-timeout would answer a request it never sent).
-        if (!this.#rebalancer.move(w, id, handle)) this.#parking.park(id, handle, this.#life.serving);
+        // (where --queue-timeout would answer a request it never sent). Only plain HTTP connections are shed.
+        if (!this.#rebalancer.move(w, item.id, item.handle)) this.#parking.park(item.id, item.handle, this.#life.serving);
       },
       lent: (_w, index, handle) => (this.#accept ? this.#accept.lent(index, handle) : handle.close()),
       fatal: (w, code, message) => {
@@ -118,7 +123,7 @@ export class Master {
     this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused);
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
-    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true));
+    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#readCertificates());
     this.#shutdown = new Shutdown({
       ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
       closeListeners: async () => this.#accept?.close(),
@@ -143,11 +148,12 @@ export class Master {
    * to load, a worker does not get ready in time, or an address cannot be bound.
    */
   async start(): Promise<void> {
+    this.#readCertificates(); // a bad certificate stops the start here, before any process starts or any address binds
     this.#parking.start();
     for (let i = 0; i < this.#bounds.minWorkers; i++) this.#pool.spawn();
     try {
       await this.#startup.wait(this.#config.startTimeout, () => this.#started());
-      this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h) => this.#dispatcher.accept(h) });
+      this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h, listener) => this.#dispatcher.accept(h, listener) });
       await this.#accept.start();
       // prom-client and the dashboard are loaded only with --admin.
       if (this.#config.admin) this.#admin = await (await import('./admin.js')).startAdmin(this.#config.admin, this.#adminSources(), this.#log);
@@ -193,11 +199,18 @@ export class Master {
 
   status(): StatusReport {
     const parts = { dispatcher: this.#dispatcher, pool: this.#pool, parking: this.#parking, supervisor: this.#supervisor, autoscaler: this.#autoscaler, rebalancer: this.#rebalancer };
-    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStatus(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, ...parts });
+    return buildStatus({ config: this.#config, bounds: this.#bounds, life: this.#life, startedAt: this.#startedAt, listening: this.addresses, logs: this.#logStatus(), accept: this.#accept?.mode ?? this.#config.accept, masterAccepting: this.#accept?.masterAccepting ?? false, descriptors: this.#descriptors.state, ...parts });
   }
 
   #adminSources() {
     return { status: () => this.status(), workers: () => this.#pool.workers };
+  }
+
+  /** Reads the https:// addresses' certificates and keys for the workers started from now on; throws naming a bad file. */
+  #readCertificates(): void {
+    const loaded = loadTlsMaterial(this.#config.listen);
+    for (const warning of loaded.warnings) this.#log.warn(warning);
+    this.#pool.tls = loaded.listeners;
   }
 
   /** Enough workers and the monitor are ready: the start can bind. */

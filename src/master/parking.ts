@@ -1,8 +1,9 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
+import { DescriptorWatch, type DescriptorState } from '../shared/descriptors.js';
 import type { Logger } from '../shared/logger.js';
-import { hungReason, LIVENESS_CHECK_MS } from './liveness.js';
+import { hungReason, LIVENESS_CHECK_MS, lostOnTheWay } from './liveness.js';
 import { MonitorLink } from './monitor-link.js';
 import { Ticker } from './ticker.js';
 
@@ -13,6 +14,9 @@ export interface ParkingEvents {
   /** The monitor exited; return true to start a new one (its parked connections are lost either way). */
   exited(monitor: MonitorLink, code: number | null, signal: NodeJS.Signals | null): boolean;
 }
+
+/** A monitor process that could not be started at all (EMFILE, EAGAIN) is tried again this often. */
+const SPAWN_RETRY_MS = 1000;
 
 /** Why the monitor was last replaced, for `/status`. */
 export interface MonitorRestart {
@@ -43,11 +47,19 @@ export class Parking {
   readonly #watch = new Ticker(LIVENESS_CHECK_MS, () => this.#check());
   readonly counters = { parks: 0, wakes: 0, refused: 0, lost: 0, restarts: 0 };
   lastRestart: MonitorRestart | null = null;
+  /** A start that failed (EMFILE) is tried again by this timer. */
+  #retry: NodeJS.Timeout | null = null;
+  #spawnFailing = false;
+  #stopped = false;
+  /** The monitor's descriptors, read from /proc/<pid> each check, episodes counted across monitors. */
+  readonly #monitorFds: DescriptorWatch;
 
   constructor(config: ClusterConfig, log: Logger, events: ParkingEvents) {
     this.#config = config;
     this.#log = log;
     this.#events = events;
+    const running = () => (this.#monitor && this.#monitor.state !== 'exited' ? (this.#monitor.pid ?? null) : null);
+    this.#monitorFds = new DescriptorWatch(log, { target: running, fields: () => ({ process: 'monitor', monitorPid: this.#monitor?.pid }) });
   }
 
   get monitor(): MonitorLink | null {
@@ -73,7 +85,8 @@ export class Parking {
   /** Takes an idle connection from a worker; `accepting` is false once the server stops. */
   park(id: number, handle: NativeHandle, accepting: boolean): void {
     const monitor = this.#monitor;
-    if (!accepting || !monitor || monitor.state !== 'ready' || monitor.parked >= this.#config.maxParked) {
+    // A monitor out of descriptors would not get this one: the kernel drops it on the way (liveness.ts, lostOnTheWay).
+    if (!accepting || !monitor || monitor.state !== 'ready' || monitor.parked >= this.#config.maxParked || this.#monitorFds.state.now) {
       this.counters.refused++;
       closeHandle(handle);
       return;
@@ -83,21 +96,40 @@ export class Parking {
       if (outcome === 'taken') return;
       // Not taken: the monitor link closed it (the one rule), and the monitor never held it.
       this.counters.refused++;
-      if (outcome === 'timeout') this.#kill(monitor, `no ack for a parked connection within ${DEFAULTS.ackTimeout} ms`);
+      if (outcome !== 'timeout') return;
+      if (lostOnTheWay(monitor.lastHeard)) {
+        // Not hung: it was out of descriptors and the kernel dropped this one; Node closed ours. The idle connection is gone.
+        this.#log.warn({ monitorPid: monitor.pid }, 'a parked connection did not reach the monitor (out of file descriptors?): closed');
+        return;
+      }
+      this.#kill(monitor, `no ack for a parked connection within ${DEFAULTS.ackTimeout} ms`);
     });
   }
 
   stop(): void {
-    this.#watch.stop();
+    this.#halt();
     this.#monitor?.stop();
   }
 
   kill(): void {
-    this.#watch.stop();
+    this.#halt();
     this.#monitor?.kill();
   }
 
+  #halt(): void {
+    this.#stopped = true;
+    this.#watch.stop();
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+  }
+
+  /** The monitor's descriptors, as this master reads them in /proc (a heartbeat field would need the monitor's code). */
+  get monitorDescriptors(): DescriptorState {
+    return this.#monitorFds.state;
+  }
+
   #check(): void {
+    this.#monitorFds.sample();
     const monitor = this.#monitor;
     const reason = monitor && hungReason(monitor, Date.now(), this.#config);
     if (monitor && reason) this.#kill(monitor, reason);
@@ -116,6 +148,7 @@ export class Parking {
       this.#watch.stop();
       return;
     }
+    if (monitor.spawnError !== null) return this.#spawnFailed(monitor);
     // Parks still in flight were reclaimed (closed, counted refused) before this runs: `parked` is what it held.
     const lost = monitor.parked;
     const killed = this.#killedFor !== null;
@@ -129,5 +162,30 @@ export class Parking {
       'monitor exited: starting a new one',
     );
     this.start();
+  }
+
+  /**
+   * The monitor process could not be started at all (the master out of
+   * descriptors: EMFILE). Starting again at once would fail at once, on every
+   * tick: it is tried again every SPAWN_RETRY_MS, logged once per streak.
+   * Meanwhile idle connections are not parked (they are closed, counted refused).
+   */
+  #spawnFailed(monitor: MonitorLink): void {
+    if (this.#retry !== null) return;
+    if (!this.#spawnFailing) {
+      this.#spawnFailing = true;
+      this.lastRestart = { at: new Date().toISOString(), reason: `could not start: ${monitor.spawnError}` };
+      this.#log.error({ error: monitor.spawnError, retryMs: SPAWN_RETRY_MS }, 'could not start the monitor process: trying again until it starts');
+    }
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (this.#stopped) return;
+      this.start();
+      if (this.#monitor?.pid !== undefined) {
+        this.#spawnFailing = false;
+        this.#log.info({ monitorPid: this.#monitor?.pid }, 'the monitor process started again');
+      }
+    }, SPAWN_RETRY_MS);
+    this.#retry.unref();
   }
 }

@@ -25,9 +25,15 @@ export class PoolControl {
   readonly #lifecycle: MasterLifecycle;
   readonly #log: Logger;
   readonly #healthy: () => void;
+  readonly #prepare: () => void;
 
-  /** `healthy` is called after a completed reload: a crash-looping pool serves again, and its timers restart. */
-  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void) {
+  /**
+   * `healthy` is called after a completed reload: a crash-looping pool serves
+   * again, and its timers restart. `prepare` runs before a reload starts (it
+   * reads the certificates again); if it throws, the reload is refused.
+   */
+  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void, prepare: () => void) {
+    this.#prepare = prepare;
     this.#pool = pool;
     this.#bounds = bounds;
     this.#autoscaler = autoscaler;
@@ -50,6 +56,13 @@ export class PoolControl {
     if (state !== 'running') {
       const reason = state === 'reloading' ? 'a reload is running' : `the cluster is ${this.#lifecycle.reported}`;
       this.#log.warn({ state }, `reload refused: ${reason}`);
+      return { done: false, reason };
+    }
+    try {
+      this.#prepare();
+    } catch (error) {
+      const reason = `reload refused, the old workers keep serving: ${(error as Error).message}`;
+      this.#log.error({ code: (error as RocketError).code }, reason);
       return { done: false, reason };
     }
     this.#lifecycle.to('reloading');

@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { TlsMaterial } from '../shared/protocol.js';
 import { WorkerLink, type WorkerEvents } from './worker-link.js';
 
 /** A worker that dies sooner than this after its start counts toward the backoff. */
@@ -9,6 +10,8 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** Workers dying young this many times in a row is a crash loop: respawning stops. */
 const CRASH_LOOP_DEATHS = 5;
+/** A worker process that could not be started at all (EMFILE, EAGAIN) is tried again this often. */
+const SPAWN_RETRY_MS = 1000;
 
 /**
  * The worker processes: starts them, replaces one that dies (after an
@@ -23,7 +26,11 @@ export class WorkerPool {
   #nextId = 1;
   #acceptedByExited = 0;
   #logDroppedByExited = 0;
+  #fdExhaustedByExited = 0;
+  #droppedByExited = 0;
   #quickDeaths = 0;
+  /** The last start of a worker process failed (EMFILE, EAGAIN): its retries are not logged again. */
+  #spawnFailing = false;
   #stopping = false;
   #respawnTimers = new Set<NodeJS.Timeout>();
   restarts = 0;
@@ -31,6 +38,8 @@ export class WorkerPool {
   errored: string | null = null;
   /** Generation new workers belong to; a reload starts the next one. */
   generation = 1;
+  /** Certificates of the https:// addresses, sent to each new worker: read at start, read again by each reload. */
+  tls: readonly TlsMaterial[] = [];
 
   constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }) {
     this.#config = config;
@@ -57,6 +66,20 @@ export class WorkerPool {
     return n;
   }
 
+  /** Times workers ran out of file descriptors, those that exited included. */
+  get fdExhausted(): number {
+    let n = this.#fdExhaustedByExited;
+    for (const w of this.workers) n += w.descriptors.exhausted;
+    return n;
+  }
+
+  /** Connections lost on their way to a worker that was out of descriptors, those of exited workers included. */
+  get droppedOnTheWay(): number {
+    let n = this.#droppedByExited;
+    for (const w of this.workers) n += w.droppedOnTheWay;
+    return n;
+  }
+
   /** Workers that said ready and can take connections. */
   get readyCount(): number {
     let n = 0;
@@ -65,7 +88,7 @@ export class WorkerPool {
   }
 
   spawn(): WorkerLink {
-    const worker = new WorkerLink(this.#nextId++, this.generation, this.#config, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+    const worker = new WorkerLink(this.#nextId++, this.generation, this.#config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);
     this.#log.info({ worker: worker.id, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
     return worker;
@@ -123,8 +146,11 @@ export class WorkerPool {
     if (at >= 0) this.workers.splice(at, 1);
     this.#acceptedByExited += worker.accepted;
     this.#logDroppedByExited += worker.logWrites.dropped;
+    this.#fdExhaustedByExited += worker.descriptors.exhausted;
+    this.#droppedByExited += worker.droppedOnTheWay;
     const lived = Date.now() - worker.startedAt;
     const expected = this.#stopping || worker.retiring;
+    if (worker.spawnError !== null) return this.#spawnFailed(worker, code, signal);
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');
     this.#events.exit?.(worker, code, signal);
     if (expected) return;
@@ -135,11 +161,38 @@ export class WorkerPool {
       return;
     }
     const delay = this.#quickDeaths === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#quickDeaths - 1));
+    this.#respawnAfter(delay, true);
+  }
+
+  /**
+   * The process could not be started at all: the master is out of descriptors
+   * (EMFILE) or the system out of processes (EAGAIN). Not the app's fault, so
+   * no step toward a crash loop (which would stop restarts until a reload),
+   * and not a restart: the start is tried again every SPAWN_RETRY_MS until it
+   * succeeds, logged once per streak of failures. A retiring worker or a
+   * stopping pool is not retried.
+   */
+  #spawnFailed(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#events.exit?.(worker, code, signal);
+    if (this.#stopping || worker.retiring) return;
+    if (!this.#spawnFailing) {
+      this.#spawnFailing = true;
+      this.#log.error({ worker: worker.id, error: worker.spawnError, retryMs: SPAWN_RETRY_MS }, 'could not start a worker process: trying again until it starts');
+    }
+    this.#respawnAfter(SPAWN_RETRY_MS, false);
+  }
+
+  #respawnAfter(delay: number, isRestart: boolean): void {
     const timer = setTimeout(() => {
       this.#respawnTimers.delete(timer);
       if (this.#stopping) return;
-      this.restarts++;
-      this.spawn();
+      if (isRestart) this.restarts++;
+      const worker = this.spawn();
+      // A failed start is known at once (no pid); its 'error' comes on the next tick.
+      if (worker.pid !== undefined && this.#spawnFailing) {
+        this.#spawnFailing = false;
+        this.#log.info({ worker: worker.id, workerPid: worker.pid }, 'a worker process started again');
+      }
     }, delay);
     this.#respawnTimers.add(timer);
   }

@@ -6,6 +6,8 @@ export interface PendingConnection {
   readonly handle: NativeHandle;
   /** Base64 of bytes read by the monitor; replayed by the worker before anything else. */
   readonly head?: string;
+  /** The listen address (index into --listen) it came in on; absent for one that moved, always plain HTTP. */
+  readonly listener?: number;
   /** When it entered the queue (ms, `Date.now()`); a connection a worker did not take comes back with a new one. */
   readonly since: number;
 }

@@ -61,7 +61,7 @@ export class Rebalancer {
     const view = workers.map((w) => ({ ready: w.ready && w !== from, busy: false, active: w.active + w.channel.pendingHandles, generation: w.generation }));
     const target = workers[pickWorker(view, this.#workerConnections)];
     if (!target) return false;
-    void target.serve(id, handle, undefined);
+    void target.serve({ id, handle });
     return true;
   }
 

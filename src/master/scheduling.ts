@@ -7,11 +7,13 @@ export interface WorkerSnapshot {
   readonly active: number;
   /** Reload generation: during a rolling reload, new workers are preferred. */
   readonly generation: number;
+  /** Out of file descriptors: a connection sent now would be lost on the way. */
+  readonly outOfDescriptors?: boolean;
 }
 
 /**
- * Picks the worker for the next connection: ready, nothing in flight, under the
- * per-worker cap; newest generation first (during a rolling reload, a
+ * Picks the worker for the next connection: ready, nothing in flight, not out
+ * of file descriptors, under the per-worker cap; newest generation first (during a rolling reload, a
  * connection sent to an old worker would be handed back again moments later),
  * then fewest connections; ties go to the first candidate at or after `start`,
  * so that equal workers take turns instead of the first one taking all.
@@ -25,7 +27,7 @@ export function pickWorker(workers: readonly WorkerSnapshot[], cap: number, star
   for (let k = 0; k < n; k++) {
     const i = (start + k) % n;
     const w = workers[i] as WorkerSnapshot;
-    if (!w.ready || w.busy || w.active >= cap) continue;
+    if (!w.ready || w.busy || w.outOfDescriptors === true || w.active >= cap) continue;
     if (w.generation > bestGeneration || (w.generation === bestGeneration && w.active < bestActive)) {
       best = i;
       bestActive = w.active;

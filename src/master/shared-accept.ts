@@ -17,7 +17,7 @@ const LIMIT_TICK_MS = 100;
 export interface SharedAcceptOptions {
   readonly workerConnections: number;
   /** A connection the master accepted itself (no worker accepts): to the dispatcher's queue. */
-  accept(handle: NativeHandle): void;
+  accept(handle: NativeHandle, listener: number): void;
 }
 
 /**
@@ -128,9 +128,9 @@ export class SharedAccept {
     this.#masterPolling = true;
     this.#awaitingLent.clear(); // still polling those: their copies, if they come, are closed
     this.#log.warn('no worker accepts: the master accepts new connections into its queue');
-    for (const l of this.listeners) {
+    for (const [index, l] of this.listeners.entries()) {
       if (!l.pollable) continue; // a unix socket's clients wait in its backlog until a worker is back
-      const error = acceptOn(l.socket, (client) => this.#options.accept(client), (errno) => this.#log.warn({ errno }, 'accept failed'));
+      const error = acceptOn(l.socket, (client) => this.#options.accept(client, index), (errno) => this.#log.warn({ errno }, 'accept failed'));
       if (error !== 0) this.#log.error({ address: l.address, errno: error }, 'the master cannot accept on its listener');
     }
   }

@@ -44,10 +44,20 @@ export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): 
   const output = childOutput;
   const child = fork(ENTRY[role], [], {
     execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? [])],
-    env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(config) },
+    env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
     stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
   });
   output?.(child, role, id);
   return child;
+}
+
+/**
+ * The settings a child reads from its environment, without the TLS key
+ * passphrase: an environment is inherited by whatever the app spawns. Workers
+ * get the passphrase with the key itself, over IPC (`tls` message).
+ */
+function withoutSecrets(config: ClusterConfig): ClusterConfig {
+  const listen = config.listen.map((a) => (a.kind === 'tcp' && a.tls?.passphrase !== undefined ? { ...a, tls: { ...a.tls, passphrase: undefined } } : a));
+  return { ...config, tlsPassphrase: undefined, listen };
 }

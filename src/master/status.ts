@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../shared/config.js';
+import type { DescriptorState } from '../shared/descriptors.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
 import type { Autoscaler } from './autoscaler.js';
 import type { Rebalancer } from './rebalancer.js';
@@ -23,6 +24,8 @@ export interface StatusSources {
   readonly autoscaler: Autoscaler;
   readonly rebalancer: Rebalancer;
   readonly logs: LogStats;
+  /** The master's own file descriptors (the workers' come with their load reports). */
+  readonly descriptors: DescriptorState;
   /** How new connections come in (`--accept`), and whether the master accepts now. */
   readonly accept: 'workers' | 'master';
   readonly masterAccepting: boolean;
@@ -55,6 +58,7 @@ export function buildStatus(s: StatusSources): StatusReport {
       served: w.served,
       uptimeMs: now - w.startedAt,
       parking: w.parking,
+      descriptors: w.descriptors,
     })),
     restarts: pool.restarts,
     pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
@@ -71,5 +75,11 @@ export function buildStatus(s: StatusSources): StatusReport {
       wakes: p.wakes,
     },
     logs: s.logs,
+    descriptors: {
+      exhausted: s.descriptors.exhausted + s.parking.monitorDescriptors.exhausted + pool.fdExhausted,
+      master: s.descriptors,
+      monitor: s.parking.monitorDescriptors,
+      workers: { exhausted: pool.fdExhausted, droppedOnTheWay: pool.droppedOnTheWay },
+    },
   };
 }

@@ -2,9 +2,11 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
-import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
+import { assertNever, type MasterToWorker, type TlsMaterial, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
+import { lostOnTheWay } from './liveness.js';
 import { Replies } from './replies.js';
+import type { PendingConnection } from './queue.js';
 import type { WorkerSnapshot } from './scheduling.js';
 
 export interface WorkerEvents {
@@ -19,9 +21,9 @@ export interface WorkerEvents {
    * died, or it did not answer in time: then it has been killed already). The
    * master owns `handle` again; `head` is what must still be replayed.
    */
-  returned(worker: WorkerLink, id: number, handle: NativeHandle, head: string | undefined, outcome: Exclude<HandleOutcome, 'taken'>): void;
+  returned(worker: WorkerLink, item: Omit<PendingConnection, 'since'>, outcome: Exclude<HandleOutcome, 'taken'>): void;
   /** The worker handed a connection over (accepted over its limit, or shed); the master now owns `handle`. */
-  surplus(worker: WorkerLink, id: number, handle: NativeHandle, why: SurplusReason): void;
+  surplus(worker: WorkerLink, item: Omit<PendingConnection, 'since' | 'head'>, why: SurplusReason): void;
   /** A copy of shared listening socket `index` the master asked for (`lend`); the master owns it. */
   lent(worker: WorkerLink, index: number, handle: NativeHandle): void;
   exit(worker: WorkerLink, code: number | null, signal: NodeJS.Signals | null): void;
@@ -45,11 +47,15 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   recycling = false;
   /** When the worker last sent anything (it reports at least every 0.5 s). */
   lastHeard = Date.now();
+  /** Handles (connections, shared listeners) the kernel dropped on their way to it: it was out of descriptors. */
+  droppedOnTheWay = 0;
   /** Requests after which it is recycled: --max-requests plus a random share of the jitter. */
   readonly requestLimit: number;
 
-  constructor(id: number, generation: number, config: ClusterConfig, events: WorkerEvents) {
+  constructor(id: number, generation: number, config: ClusterConfig, tls: readonly TlsMaterial[], events: WorkerEvents) {
     super('worker', id, config);
+    // First on the channel, so it is there before any TLS connection is.
+    if (tls.length > 0) this.channel.post({ t: 'tls', listeners: tls });
     this.generation = generation;
     this.#events = events;
     this.requestLimit = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : Infinity;
@@ -106,6 +112,21 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return this.#reported.rss;
   }
 
+  /** Times it ran out of file descriptors, and its open descriptors and soft limit, from its last report (null: unknown). */
+  get descriptors(): { exhausted: number; open: number | null; limit: number | null } {
+    const r = this.#reported;
+    return { exhausted: r.fdExhausted ?? 0, open: r.fdOpen ?? null, limit: r.fdLimit ?? null };
+  }
+
+  /**
+   * Out of file descriptors as of its last report: a descriptor sent to it now
+   * would be dropped by the kernel on the way (and, after three tries, closed
+   * by Node in the sender), so no connection is sent to it until it has some again.
+   */
+  get outOfDescriptors(): boolean {
+    return this.#reported.fdOut === true;
+  }
+
   /** Event-loop utilization over the worker's last report interval (at most 0.5 s old). */
   get elu(): number {
     return this.#reported.elu;
@@ -127,8 +148,10 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   /** Sends a connection; resolves with its outcome, after `events.returned` for one not taken. */
-  async serve(id: number, handle: NativeHandle, head: string | undefined): Promise<HandleOutcome> {
-    const outcome = await this.channel.sendHandle(head === undefined ? { t: 'conn', id } : { t: 'conn', id, head }, handle);
+  async serve(item: Omit<PendingConnection, 'since'>): Promise<HandleOutcome> {
+    const { id, head, listener } = item;
+    const message: MasterToWorker = { t: 'conn', id, ...(head === undefined ? {} : { head }), ...(listener === undefined ? {} : { listener }) };
+    const outcome = await this.channel.sendHandle(message, item.handle);
     if (outcome === 'taken') this.#sent++;
     return outcome;
   }
@@ -144,8 +167,16 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   protected override reclaim(message: MasterToWorker, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void {
+    if (outcome === 'timeout' && lostOnTheWay(this.lastHeard)) {
+      // Not hung: it was out of descriptors and the kernel dropped its copy on the way (liveness.ts); ours is intact.
+      this.droppedOnTheWay++;
+      outcome = 'refused';
+    }
     if (outcome === 'timeout') this.kill(); // hung, and may hold a copy: it must not serve this connection later
-    if (message.t === 'conn') this.#events.returned(this, message.id, handle, message.head, outcome);
+    if (message.t === 'conn') {
+      const { id, head, listener } = message;
+      this.#events.returned(this, { id, handle, ...(head === undefined ? {} : { head }), ...(listener === undefined ? {} : { listener }) }, outcome);
+    }
     else closeHandle(handle);
   }
 
@@ -186,7 +217,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
       case 'surplus':
         if (!handle) return false;
         this.#reported = { ...this.#reported, active: m.active, received: m.received };
-        this.#events.surplus(this, m.id, handle, m.why);
+        this.#events.surplus(this, { id: m.id, handle, ...(m.listener === undefined ? {} : { listener: m.listener }) }, m.why);
         return true;
       case 'lent':
         if (!handle) return false;

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseListenAddress, type ListenAddress } from './listen-address.js';
-import { OPTIONS, kebabCase, type OptionKey, type OptionSpec } from './options.js';
+import { parseListenAddress, splitScheme, type ListenAddress, type TlsSettings } from './listen-address.js';
+import { OPTIONS, kebabCase, type ListenEntry, type OptionKey, type OptionSpec } from './options.js';
 import { closest } from './suggest.js';
 import { usableCpus } from './cpus.js';
 import { RocketError } from './errors.js';
 
-export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+export { formatListenAddress, parseListenAddress, type ListenAddress, type TlsSettings } from './listen-address.js';
 
 type Options = typeof OPTIONS;
 
@@ -83,7 +83,7 @@ export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFl
   }
   const raw = parsed.data;
   checkTimeouts(raw, describe);
-  const { admin, listen, workers, minWorkers, maxWorkers, ...rest } = raw;
+  const { admin, workers, minWorkers, maxWorkers, ...rest } = raw;
   if (workers !== undefined && (minWorkers !== undefined || maxWorkers !== undefined)) {
     throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('workers', workers)} fixes the pool size: give either --workers, or --min-workers and --max-workers`);
   }
@@ -94,13 +94,67 @@ export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFl
   }
   return {
     ...rest,
+    // Read whole by resolveListen: it needs the TLS and socket options beside it.
+    listen: resolveListen(raw, describe),
     minWorkers: min,
     maxWorkers: max,
     app: path.resolve(raw.app),
-    listen: listen.map((l) => parseListenAddress(l)),
     ...(raw.logDir === undefined ? {} : { logDir: path.resolve(raw.logDir) }),
-    ...(admin === undefined ? {} : { admin: parseListenAddress(admin, 'admin') }),
+    ...(admin === undefined ? {} : { admin: resolveAdmin(admin, describe) }),
   };
+}
+
+/**
+ * Each listen entry with its own settings: TLS for an `https://` address,
+ * permissions for a `unix:` one. A setting of an entry object wins over the
+ * top-level option of the same name. TLS options that no `https://` address
+ * would use are an error: a certificate given for a plain port is a typo, not
+ * a wish to serve plain HTTP.
+ */
+function resolveListen(raw: RawConfig, describe: DescribeValue): ListenAddress[] {
+  const entries: ListenEntry[] = raw.listen.map((item) => (typeof item === 'string' ? { address: item } : item));
+  const resolved = entries.map((entry): ListenAddress => {
+    const address = parseListenAddress(entry.address);
+    const pick = <K extends 'tlsCert' | 'tlsKey' | 'tlsCa' | 'tlsPassphrase' | 'tlsCiphers' | 'socketMode' | 'socketGroup'>(key: K) => entry[key] ?? raw[key];
+    if (address.kind === 'unix') {
+      const mode = pick('socketMode');
+      const group = pick('socketGroup');
+      return { ...address, ...(mode === undefined ? {} : { mode: parseInt(mode.replace(/^0o/, ''), 8) }), ...(group === undefined ? {} : { group }) };
+    }
+    if (!splitScheme(entry.address).https) return address;
+    const cert = pick('tlsCert');
+    const key = pick('tlsKey');
+    if (cert === undefined || key === undefined) {
+      throw new RocketError(
+        'RC_ERR_CONFIG_INVALID',
+        `${describe('listen', entry.address)} needs a certificate and its key: add --tls-cert FILE --tls-key FILE (or tlsCert and tlsKey in its listen entry)`,
+      );
+    }
+    const optional = { ca: pick('tlsCa'), passphrase: pick('tlsPassphrase'), ciphers: pick('tlsCiphers') };
+    const tls: TlsSettings = {
+      cert: path.resolve(cert),
+      key: path.resolve(key),
+      minVersion: entry.tlsMinVersion ?? raw.tlsMinVersion,
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+      ...(optional.ca === undefined ? {} : { ca: path.resolve(optional.ca) }),
+    };
+    return { ...address, tls };
+  });
+  const anyTls = resolved.some((a) => a.kind === 'tcp' && a.tls !== undefined);
+  for (const key of ['tlsCert', 'tlsKey', 'tlsCa', 'tlsPassphrase', 'tlsCiphers'] as const) {
+    if (raw[key] !== undefined && !anyTls) {
+      throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe(key, key === 'tlsPassphrase' ? '(hidden)' : raw[key])} is set, but no listen address is https://: add --listen https://HOST:PORT`);
+    }
+  }
+  return resolved;
+}
+
+/** The admin listener serves plain HTTP (dashboard, /metrics, /status): put it on loopback or behind a proxy. */
+function resolveAdmin(admin: string, describe: DescribeValue): ListenAddress {
+  if (splitScheme(admin).https) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('admin', admin)}: the admin listener serves plain HTTP only; give host:port (on loopback, or behind a TLS proxy)`);
+  }
+  return parseListenAddress(admin, 'admin');
 }
 
 /**

@@ -7,6 +7,8 @@ export const ERRORS = {
   RC_ERR_CONFIG_INVALID: 'an option has a bad value',
   RC_ERR_CONFIG_FILE: 'the config file is missing, ambiguous or cannot be loaded',
   RC_ERR_CONFIG_APP: 'the command line and config file do not say which one app to run',
+  RC_ERR_CONFIG_TLS: 'a TLS certificate, key or setting cannot be used',
+  RC_ERR_CONFIG_USER: 'the --user, --group or --socket-group does not exist, or cannot be switched to',
   RC_ERR_LISTEN_BIND: 'an address could not be bound',
   RC_ERR_APP_LOAD: 'the app module failed to load',
   RC_ERR_APP_SHAPE: 'the app module exports nothing rocket-cluster can serve',

@@ -46,7 +46,61 @@ const address = z.string().superRefine((text, ctx) => {
   const problem = listenAddressProblem(text);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
-const ADDRESS_TEXT = 'host:port, [v6]:port or unix:/path';
+const ADDRESS_TEXT = 'host:port, https://host:port, [v6]:port or unix:/path';
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+/** Octal permission bits of a unix socket file, as chmod takes them: 660, 0660 or 0o660. */
+const SOCKET_MODE = /^(0o?)?[0-7]{3}$/;
+
+/** One `listen` entry of a config file written as an object: an address with settings of its own. */
+export interface ListenEntry {
+  readonly address: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
+  readonly tlsPassphrase?: string;
+  readonly tlsMinVersion?: (typeof TLS_VERSIONS)[number];
+  readonly tlsCiphers?: string;
+  readonly socketMode?: string;
+  readonly socketGroup?: string;
+}
+
+/** The settings a listen entry may carry: they override the top-level option of the same name for that address. */
+export const LISTEN_ENTRY_KEYS = ['tlsCert', 'tlsKey', 'tlsCa', 'tlsPassphrase', 'tlsMinVersion', 'tlsCiphers', 'socketMode', 'socketGroup'] as const;
+
+const listenEntry = z.strictObject({
+  address,
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  tlsCa: z.string().min(1).optional(),
+  tlsPassphrase: z.string().optional(),
+  tlsMinVersion: z.enum(TLS_VERSIONS).optional(),
+  tlsCiphers: z.string().min(1).optional(),
+  socketMode: z.string().regex(SOCKET_MODE).optional(),
+  socketGroup: z.string().min(1).optional(),
+});
+
+/**
+ * A `listen` item: an address, or (in a config file) an object with one. The
+ * issue names the precise problem: zod's own union error would only say
+ * that neither shape fits.
+ */
+const listenItem = z.unknown().transform((value, ctx): string | ListenEntry => {
+  if (typeof value === 'string') {
+    const problem = listenAddressProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    return value;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected an address (${ADDRESS_TEXT}) or { address, tlsCert, tlsKey, … }` });
+    return z.NEVER;
+  }
+  const parsed = listenEntry.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.code === 'unrecognized_keys' ? `unknown key ${JSON.stringify(issue.keys[0])} (known: address, ${LISTEN_ENTRY_KEYS.join(', ')})` : `${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}`;
+  ctx.addIssue({ code: 'custom', message: where });
+  return z.NEVER;
+});
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const on = { flag: true, env: true } as const;
 
@@ -60,8 +114,48 @@ export const OPTIONS = {
     describe: 'cluster name in logs', defaultText: "the app's file name",
   },
   listen: {
-    kind: 'list', schema: z.array(address).min(1), expected: `one or more addresses: ${ADDRESS_TEXT}`, ...on, alias: 'l', paths: 'address',
-    describe: `address to bind, repeatable: ${ADDRESS_TEXT}`, default: [DEFAULTS.listen],
+    kind: 'list', schema: z.array(listenItem).min(1), expected: `one or more addresses: ${ADDRESS_TEXT}`, ...on, alias: 'l', paths: 'address',
+    describe: `address to bind, repeatable: ${ADDRESS_TEXT} (https:// needs --tls-cert and --tls-key)`, default: [DEFAULTS.listen],
+  },
+  tlsCert: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a path to a PEM certificate (chain)', ...on, paths: 'path',
+    describe: 'PEM certificate, with its chain, for https:// addresses; re-read on reload', defaultText: 'none',
+  },
+  tlsKey: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a path to a PEM private key', ...on, paths: 'path',
+    describe: 'PEM private key of --tls-cert; re-read on reload', defaultText: 'none',
+  },
+  tlsCa: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a path to PEM CA certificates', ...on, paths: 'path',
+    describe: 'PEM CA certificates trusted for client certificates (asked for, not required)', defaultText: 'none',
+  },
+  tlsPassphrase: {
+    kind: 'string', schema: z.string().optional(), expected: 'a passphrase', ...on,
+    describe: 'passphrase of an encrypted --tls-key (better in ROCKET_TLS_PASSPHRASE than on a command line)', defaultText: 'none',
+  },
+  tlsMinVersion: {
+    kind: 'string', schema: z.enum(TLS_VERSIONS), expected: TLS_VERSIONS.join(' or '), ...on,
+    describe: 'oldest TLS version accepted', default: 'TLSv1.2',
+  },
+  tlsCiphers: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'an OpenSSL cipher list', ...on,
+    describe: "TLS 1.2 cipher list in OpenSSL's format", defaultText: "Node's default",
+  },
+  socketMode: {
+    kind: 'string', schema: z.string().regex(SOCKET_MODE).optional(), expected: 'octal permission bits such as 0660', ...on,
+    describe: 'permissions of unix: socket files, for example 0660 so that a web server in --socket-group can connect', defaultText: 'from the umask',
+  },
+  socketGroup: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a group name or GID', ...on,
+    describe: 'group of unix: socket files (with --socket-mode 0660: the group that may connect)', defaultText: "the master's group",
+  },
+  user: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a user name or UID', ...on,
+    describe: 'started as root: bind every address, then run every process as this user (no supplementary groups)', defaultText: 'the user that starts it',
+  },
+  group: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a group name or GID', ...on,
+    describe: "with --user: the group every process runs as", defaultText: "--user's primary group",
   },
   workers: {
     ...integer(1, MAX_WORKERS), schema: integer(1, MAX_WORKERS).schema.optional(), ...on, alias: 'w',

@@ -6,7 +6,8 @@
  *                     master ◀── surplus{id}+handle ── worker (over its limit: to the queue)
  *   master ─── shed{count} ──▶ worker (saturated, over its share: hand `count` keep-alive
  *                     master ◀── surplus{id}+handle ── worker   connections back between requests)
- *   client ──TCP──▶ master ─── conn{id,head}+handle ──▶ worker 1..N
+ *   master ─── tls{listeners} ──▶ worker (first message, when an address is https://)
+ *   client ──TCP──▶ master ─── conn{id,head,listener}+handle ──▶ worker 1..N
  *                     ▲  ◀──── ack{seq,ok} ───────────────┘   │
  *                     │  ◀──── park{id}+handle ────────────────┘ (idle keep-alive)
  *                     │  ─── watch{id,idleFor}+handle ──▶ monitor
@@ -64,6 +65,17 @@ export interface WorkerLoad {
   /** With --log-dir: the worker's own log lines lost to write errors since it started, and the first error's code. */
   readonly logDropped: number;
   readonly logError?: string;
+  /**
+   * Times the worker ran out of file descriptors since it started (open within
+   * a small margin of its soft limit, src/shared/descriptors.ts); whether it is
+   * out of them now (`fdOut`: a descriptor sent to it now would be dropped by
+   * the kernel, so the master sends it none); its open descriptors and soft
+   * limit as last sampled (on the heartbeat; absent where /proc cannot tell).
+   */
+  readonly fdExhausted?: number;
+  readonly fdOut?: boolean;
+  readonly fdOpen?: number;
+  readonly fdLimit?: number;
 }
 
 /**
@@ -83,9 +95,31 @@ export type SurplusReason = 'limit' | 'rebalance';
 /** One process's metrics as prom-client's `getMetricsAsJSON()` gives them; the master sums workers' with `AggregatorRegistry.aggregate`. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
+/**
+ * What a worker needs to terminate TLS on listen address `index`: the
+ * contents of the files (the master reads them, so a key only root may read
+ * still reaches workers that run as --user), and the handshake settings.
+ */
+export interface TlsMaterial {
+  readonly index: number;
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  readonly passphrase?: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly ciphers?: string;
+}
+
 export type MasterToWorker =
   | Ack
-  | { readonly t: 'conn'; readonly id: number; readonly head?: string }
+  /**
+   * A connection to serve. `listener`: the index into --listen it came in on
+   * (a TLS one is wrapped in TLS by the worker); absent for one that moved
+   * (parked or shed), which is always plain HTTP.
+   */
+  | { readonly t: 'conn'; readonly id: number; readonly head?: string; readonly listener?: number }
+  /** The first message to a worker when any address is https://: its certificates, read at start or at the reload that started it. */
+  | { readonly t: 'tls'; readonly listeners: readonly TlsMaterial[] }
   /** Asks for the worker's metrics; answered by `metrics` with the same `id`. */
   | { readonly t: 'scrape'; readonly id: number }
   /** Retirement (reload, scale-down): park every connection once idle, finish in-flight requests, exit. */
@@ -121,7 +155,7 @@ export type WorkerToMaster =
    * (`rebalance`). The master queues it. With the worker's connection counts
    * as of now, so that the master does not send it straight back.
    */
-  | { readonly t: 'surplus'; readonly id: number; readonly active: number; readonly received: number; readonly why: SurplusReason }
+  | { readonly t: 'surplus'; readonly id: number; readonly active: number; readonly received: number; readonly why: SurplusReason; readonly listener?: number }
   /** A copy of shared listening socket `index`, asked for by `lend`. */
   | { readonly t: 'lent'; readonly index: number }
   | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }

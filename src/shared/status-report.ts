@@ -68,6 +68,8 @@ export interface StatusReport {
     readonly uptimeMs: number;
     /** What the worker said when ready (null before): off when a Node internal it needs is missing. */
     readonly parking: ParkingState | null;
+    /** Its file descriptors from its last heartbeat, and the times it ran out of them. */
+    readonly descriptors: DescriptorCount & { readonly exhausted: number };
   }[];
   readonly restarts: number;
   /** Pool bounds and the last scale events with their reason. */
@@ -104,4 +106,28 @@ export interface StatusReport {
   };
   /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
   readonly logs: LogStats;
+  /**
+   * Running out of file descriptors (`ulimit -n`): `exhausted` counts the
+   * episodes of every process (exited workers included), each begun when its
+   * open descriptors came within a small margin of its soft limit; then the
+   * master's, the monitor's (read by the master from /proc) and the workers'
+   * total. While one lasts, connections that process cannot take are closed
+   * unserved. `droppedOnTheWay`: connections whose descriptor the kernel
+   * dropped on the way to a worker out of them (each lost).
+   */
+  readonly descriptors: DescriptorStats;
+}
+
+/** A process's open descriptors and soft limit as last sampled (null where /proc cannot tell, or unlimited). */
+export interface DescriptorCount {
+  readonly open: number | null;
+  readonly limit: number | null;
+}
+
+/** What `/status` shows of file descriptor exhaustion. */
+export interface DescriptorStats {
+  readonly exhausted: number;
+  readonly master: DescriptorCount & { readonly exhausted: number; readonly now: boolean };
+  readonly monitor: DescriptorCount & { readonly exhausted: number; readonly now: boolean };
+  readonly workers: { readonly exhausted: number; readonly droppedOnTheWay: number };
 }

@@ -4,10 +4,10 @@ import { acceptOn, type ListenSocket } from '../shared/node-internals/shared-lis
 export interface AcceptorEvents {
   /** Connections this worker holds now. */
   active(): number;
-  /** A connection accepted here, to serve here; `id` is unique in the cluster. */
-  accepted(id: number, client: NativeHandle): void;
+  /** A connection accepted here on listen address `listener`, to serve here; `id` is unique in the cluster. */
+  accepted(id: number, client: NativeHandle, listener: number): void;
   /** A connection accepted here at or over the limit: the master's queue decides where it goes. */
-  surplus(id: number, client: NativeHandle): void;
+  surplus(id: number, client: NativeHandle, listener: number): void;
   /** Accepting failed (EMFILE: out of descriptors); the socket stays up. */
   failed(errno: number): void;
 }
@@ -51,7 +51,7 @@ export class Acceptor {
     this.#limit = limit;
     const error = acceptOn(
       socket,
-      (client) => this.#onClient(client),
+      (client) => this.#onClient(client, index),
       (errno) => this.#events.failed(errno),
     );
     if (error !== 0) {
@@ -78,9 +78,9 @@ export class Acceptor {
     this.#sockets.clear();
   }
 
-  #onClient(client: NativeHandle): void {
+  #onClient(client: NativeHandle, listener: number): void {
     const id = this.#idBase + ++this.#accepted;
-    if (this.#events.active() >= this.#limit) this.#events.surplus(id, client);
-    else this.#events.accepted(id, client);
+    if (this.#events.active() >= this.#limit) this.#events.surplus(id, client, listener);
+    else this.#events.accepted(id, client, listener);
   }
 }

@@ -1,6 +1,6 @@
-import type http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { RocketError } from '../shared/errors.js';
+import type { ClaimableServer } from '../shared/node-internals/listen-intercept.js';
 import type { FetchApp } from './fetch-adapter.js';
 import type { RequestListener } from './request-guard.js';
 
@@ -8,7 +8,7 @@ import type { RequestListener } from './request-guard.js';
 export type LoadedApp =
   | { readonly kind: 'listener'; readonly listener: RequestListener }
   | { readonly kind: 'fetch'; readonly app: FetchApp }
-  | { readonly kind: 'server'; readonly server: http.Server };
+  | { readonly kind: 'server'; readonly server: ClaimableServer };
 
 /**
  * Imports the app and works out its shape. An app that calls `listen()` itself
@@ -16,7 +16,7 @@ export type LoadedApp =
  * exports; otherwise the default export is a request listener or a fetch app.
  * `listened` resolves with the server whose listen() the worker intercepted.
  */
-export async function loadApp(file: string, listened: Promise<http.Server>, waitMs: number): Promise<LoadedApp> {
+export async function loadApp(file: string, listened: Promise<ClaimableServer>, waitMs: number): Promise<LoadedApp> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

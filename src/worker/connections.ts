@@ -93,8 +93,8 @@ export class Connections {
    * unshifted into it. `fromMaster`: it came from the master, which counts what
    * it sent against `received`; one accepted here does not count there.
    */
-  adopt(socket: net.Socket, id: number, replayed: number, fromMaster: boolean): void {
-    const t: Tracked = { id, socket, replayed, requests: 0, finished: 0, open: [], idleTick: -1, idleAt: -1, bytesAtIdle: 0, gone: false };
+  adopt(socket: net.Socket, id: number, replayed: number, fromMaster: boolean, pinned = false): void {
+    const t: Tracked = { id, socket, pinned, replayed, requests: 0, finished: 0, open: [], idleTick: -1, idleAt: -1, bytesAtIdle: 0, gone: false };
     (socket as TrackedSocket)[kTracked] = t;
     this.#all.add(t);
     if (fromMaster) this.#received++;
@@ -103,11 +103,23 @@ export class Connections {
     this.#maybeIdle(t);
   }
 
+  /**
+   * A pinned connection's handshake ended: from now on node:http serves it
+   * through `secured` (the TLS socket over the raw one). The raw socket's
+   * 'close' still ends the tracking: it closes with the TLS socket.
+   */
+  rebind(raw: net.Socket, secured: net.Socket): void {
+    const t = (raw as TrackedSocket)[kTracked];
+    if (!t) return;
+    t.socket = secured;
+    (secured as TrackedSocket)[kTracked] = t;
+  }
+
   /** Server 'request' hook, before the app's handler; the worker's one 'finish' listener calls `finished(res)`. */
   onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t = (req.socket as TrackedSocket)[kTracked];
     this.#served++;
-    if (this.#leaving === 'close') res.shouldKeepAlive = false;
+    if (this.#leaving === 'close' || (this.#leaving === 'park' && t?.pinned)) res.shouldKeepAlive = false;
     if (!t) return;
     t.requests++;
     t.idleAt = -1;
@@ -153,6 +165,10 @@ export class Connections {
     if (this.#leaving !== 'no') return;
     if (!this.#detachable) return this.drain();
     this.#leaving = 'park';
+    for (const t of this.#all) {
+      // A pinned connection cannot move: its response in flight tells the client to come back on a new one.
+      if (t.pinned) for (const res of t.open) if (!res.headersSent) res.shouldKeepAlive = false;
+    }
     this.#release(true);
   }
 
@@ -206,7 +222,7 @@ export class Connections {
     }
     for (const t of this.#all) {
       if (this.#toShed <= 0) break;
-      if (this.#idle(t, between) && this.#handOver(t, 'shed')) this.#toShed--;
+      if (!t.pinned && this.#idle(t, between) && this.#handOver(t, 'shed')) this.#toShed--;
     }
   }
 
@@ -218,7 +234,7 @@ export class Connections {
     if (this.#leaving !== 'no' || this.#all.size < this.#parkAt) return;
     let between: Set<net.Socket> | null | undefined;
     for (const t of this.#all) {
-      if (t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;
+      if (t.pinned || t.idleTick < 0 || tick - t.idleTick <= SWEEPS_PER_PARK) continue;
       between ??= this.#events.betweenMessages();
       if (between === null) return; // cannot tell a half-read request from none: never park
       if (!this.#quiet(t)) {
@@ -259,7 +275,7 @@ export class Connections {
     if (between === null) return this.#closeQuiet();
     for (const t of this.#all) {
       if ((t.requests === 0 && !includeFresh) || !this.#idle(t, between)) continue;
-      if (this.#leaving === 'park') this.#handOver(t, 'park');
+      if (this.#leaving === 'park' && !t.pinned) this.#handOver(t, 'park');
       else t.socket.destroy();
     }
   }

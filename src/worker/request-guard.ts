@@ -33,7 +33,7 @@ export function guardListener(log: ChildLog, listener: RequestListener): Request
  * The same guard for a server the app built itself: its 'request' listeners
  * run inside `emit`, so that is where a synchronous throw can be caught.
  */
-export function guardServerEmit(log: ChildLog, server: http.Server): void {
+export function guardServerEmit(log: ChildLog, server: Pick<http.Server, 'emit'>): void {
   const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
   server.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'request') return emit(event, ...args);

@@ -1,9 +1,8 @@
-import type http from 'node:http';
 import { exitWithParent, ignoreMasterSignals, readChildEnv } from '../shared/child-env.js';
 import { RocketError } from '../shared/errors.js';
 import { clusterLogFiles } from '../shared/log-files.js';
 import { createChildLog, flushLogs, followLogFile } from '../shared/child-log.js';
-import { interceptListen } from '../shared/node-internals/listen-intercept.js';
+import { interceptListen, type ClaimableServer } from '../shared/node-internals/listen-intercept.js';
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
 import { guardListener, guardServerEmit } from './request-guard.js';
@@ -34,7 +33,7 @@ process.on('unhandledRejection', (reason) => {
 });
 
 let claimed = false;
-const listened = new Promise<http.Server>((resolve) => {
+const listened = new Promise<ClaimableServer>((resolve) => {
   interceptListen((server, callback) => {
     if (claimed) return false;
     claimed = true;

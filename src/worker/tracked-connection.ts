@@ -4,7 +4,10 @@ import type net from 'node:net';
 /** One connection as the worker's `Connections` tracks it. */
 export interface Tracked {
   readonly id: number;
-  readonly socket: net.Socket;
+  /** The socket node:http serves: for TLS, the raw socket until the handshake ends, then the TLS socket over it. */
+  socket: net.Socket;
+  /** Never handed back (TLS: its state lives in this process); closed when idle once the worker leaves. */
+  readonly pinned: boolean;
   requests: number;
   finished: number;
   /** Responses not finished yet, so that a drain can mark them `Connection: close`. */

@@ -5,6 +5,7 @@ import { DEFAULTS, HEARTBEAT_MS } from '../shared/defaults.js';
 import { closeHandle, socketFromHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { flushLogs, followLogFile, lineTarget, logWriteFailures, type ChildLog } from '../shared/child-log.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../shared/node-internals/http-server.js';
+import type { ClaimableServer } from '../shared/node-internals/listen-intercept.js';
 import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
@@ -12,6 +13,8 @@ import { accessLine } from './access-log.js';
 import { requestHook } from './request-hook.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
+import { TlsFront } from './tls-front.js';
+import { workerDescriptors } from './descriptors.js';
 import type { WorkerMetrics } from './metrics.js';
 
 const REPORT_MS = 20;
@@ -39,6 +42,9 @@ export class WorkerRuntime {
   #reportTimer: NodeJS.Timeout | null = null;
   #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0, logDropped: 0 };
   readonly #acceptor: Acceptor;
+  readonly #tls: TlsFront;
+  /** TLS handshakes that failed (plain HTTP on a TLS port, a timeout, a client refusing the certificate). */
+  #tlsFailures = 0;
   #rss = 0;
   #rssAt = -Infinity;
   #lastElu = performance.eventLoopUtilization();
@@ -59,13 +65,22 @@ export class WorkerRuntime {
     this.#metricsLoaded = config.admin ? import('./metrics.js').then((m) => void (this.#metrics = new m.WorkerMetrics())) : Promise.resolve();
     this.#acceptor = new Acceptor(id, {
       active: () => this.#connections.active,
-      accepted: (connId, client) => {
+      accepted: (connId, client, listener) => {
         // Without a server (cannot happen once accepting: 'listen' is refused before one exists) the fd must not leak.
-        if (!this.#serve(connId, client, undefined, false)) closeHandle(client);
+        if (!this.#serve(connId, client, undefined, false, listener)) closeHandle(client);
         this.#reportLoad('connections');
       },
-      surplus: (connId, client) => this.#handOver(connId, client, 'limit'),
-      failed: (errno) => this.#log.warn({ errno }, 'accept failed (out of file descriptors?): the connection waits in the backlog'),
+      surplus: (connId, client, listener) => this.#handOver(connId, client, 'limit', listener),
+      // Counted and logged at most once per interval by the descriptor watch, never once per failed accept.
+      failed: (errno) => workerDescriptors(this.#log).acceptFailed(errno),
+    });
+    this.#tls = new TlsFront(config.headersTimeout, {
+      secured: (raw, secured) => this.#connections.rebind(raw, secured),
+      failed: (error) => {
+        // Scanners and plain HTTP on a TLS port do this all day: counted, logged at debug only.
+        this.#tlsFailures++;
+        this.#log.debug({ err: error.message, failures: this.#tlsFailures }, 'TLS handshake failed');
+      },
     });
     // --park-when pressure: idle connections park only near the cap, where the master would stop sending new ones.
     const parkAt = config.parkWhen === 'idle' ? 0 : Math.ceil(config.workerConnections * NEAR_CAP);
@@ -81,7 +96,10 @@ export class WorkerRuntime {
    * Takes the app's http.Server: applies the cluster's limits, hooks request
    * tracking in front of the app's handlers, and "listens" without binding.
    */
-  attach(server: http.Server, callback?: () => void): void {
+  attach(claimed: ClaimableServer, callback?: () => void): void {
+    // An https or http2 secure server has node:http's fields (node:https builds its server from node:http's parts);
+    // on a bare tls.Server (an app speaking its own protocol over TLS) they are inert.
+    const server = claimed as http.Server;
     const c = this.#config;
     server.headersTimeout = c.headersTimeout;
     server.requestTimeout = c.requestTimeout;
@@ -100,6 +118,7 @@ export class WorkerRuntime {
     const first = c.listen[0];
     const shown = first?.kind === 'tcp' ? first : { host: '127.0.0.1', port: 0 };
     listenWithoutBinding(server, shown, () => {});
+    this.#tls.serveWith(claimed);
     this.#server = server;
   }
 
@@ -111,8 +130,14 @@ export class WorkerRuntime {
   async ready(): Promise<void> {
     await this.#metricsLoaded;
     await this.#listening;
-    const probe = this.#server ? probeInternals(this.#server) : { ok: true as const };
-    if (!probe.ok) this.#stopParking(probe.missing, probe.reason);
+    if (this.#tls.appTerminates) {
+      // Every connection is TLS, and a TLS connection never moves: nothing to park, no internal to check.
+      this.#parking = { enabled: false, reason: 'the app terminates TLS itself: connections stay in their worker' };
+      this.#connections.stopParking();
+    } else {
+      const probe = this.#server ? probeInternals(this.#server) : { ok: true as const };
+      if (!probe.ok) this.#stopParking(probe.missing, probe.reason);
+    }
     setInterval(() => this.#postLoad(), HEARTBEAT_MS).unref();
     this.#channel.post({ t: 'ready', parking: this.#parking, ...this.#load() });
   }
@@ -162,7 +187,10 @@ export class WorkerRuntime {
   #receive(m: MasterToWorker, handle: NativeHandle | undefined): boolean {
     switch (m.t) {
       case 'conn':
-        return this.#serve(m.id, handle, m.head, true);
+        return this.#serve(m.id, handle, m.head, true, m.listener);
+      case 'tls':
+        this.#tls.configure(m.listeners);
+        return true;
       case 'listen':
         return handle !== undefined && this.#server !== null && this.#acceptor.add(m.index, handle as ListenSocket, m.limit);
       case 'limit':
@@ -207,10 +235,16 @@ export class WorkerRuntime {
   }
 
   /** `fromMaster`: sent by the master (it counts those), or accepted here. */
-  #serve(id: number, handle: NativeHandle | undefined, head: string | undefined, fromMaster: boolean): boolean {
+  #serve(id: number, handle: NativeHandle | undefined, head: string | undefined, fromMaster: boolean, listener: number | undefined): boolean {
     const server = this.#server;
     if (!handle || !server) return false;
     const socket = socketFromHandle(handle);
+    if (this.#tls.secures(listener)) {
+      // Counted from now, handshake included; pinned: its TLS state cannot leave this process.
+      this.#connections.adopt(socket, id, 0, fromMaster, true);
+      this.#tls.take(socket, listener);
+      return true;
+    }
     // Bytes the monitor read come first; the socket's own data cannot arrive before the next poll phase.
     const replay = head === undefined ? null : Buffer.from(head, 'base64');
     if (replay) socket.unshift(replay);
@@ -220,9 +254,9 @@ export class WorkerRuntime {
   }
 
   /** A connection for the master's queue, with nothing of a next request read; refused or unanswered, it is closed. */
-  #handOver(id: number, handle: NativeHandle, why: SurplusReason): void {
+  #handOver(id: number, handle: NativeHandle, why: SurplusReason, listener?: number): void {
     const { active, received } = this.#connections;
-    void this.#channel.sendHandle({ t: 'surplus', id, active, received, why }, handle);
+    void this.#channel.sendHandle({ t: 'surplus', id, active, received, why, ...(listener === undefined ? {} : { listener }) }, handle);
   }
 
   #park(id: number, handle: NativeHandle): void {
@@ -266,17 +300,25 @@ export class WorkerRuntime {
     const c = this.#connections;
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
-    // RSS costs a read of /proc each time: under `Connection: close` load, reports go out every 20 ms.
+    // RSS and descriptors cost reads of /proc each time: under `Connection: close` load, reports go out every 20 ms.
     const now = Date.now();
+    const fds = workerDescriptors(this.#log);
     if (now - this.#rssAt >= HEARTBEAT_MS) {
-      this.#rss = process.memoryUsage.rss();
       this.#rssAt = now;
+      fds.sample(now);
+      try {
+        this.#rss = process.memoryUsage.rss();
+      } catch {
+        // EMFILE: reading RSS opens /proc/self/stat, and out of descriptors it throws. The last value stands; the watch counts it.
+      }
     }
     const logs = logWriteFailures();
+    const d = fds.state;
     return {
       ...{ active: c.active, served: c.served, received: c.received, accepted: this.#acceptor.accepted },
       ...{ elu: Math.round(elu.utilization * 1000) / 1000, rss: this.#rss, logDropped: logs.dropped },
       ...(logs.error === undefined ? {} : { logError: logs.error }),
+      ...{ fdExhausted: d.exhausted, fdOut: d.now, ...(d.open === null ? {} : { fdOpen: d.open }), ...(d.limit === null ? {} : { fdLimit: d.limit }) },
     };
   }
 

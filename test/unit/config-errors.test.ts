@@ -50,12 +50,12 @@ describe('config errors: values', () => {
   it('bad listen address: flag, environment list item and file', async () => {
     const dir = dirWith({});
     expect((await cli(['config', 'a.js', '--listen', 'localhost'])).stderr).toBe(
-      'rocket-cluster: --listen "localhost": expected host:port, [v6]:port or unix:/path, for example 127.0.0.1:8080\n',
+      'rocket-cluster: --listen "localhost": expected host:port, http://host:port, https://host:port, [v6]:port or unix:/path, for example 127.0.0.1:8080\n',
     );
     const env = await errorOf(() => resolveApps(request(dir, { app: 'a.js', env: { ROCKET_LISTEN: '127.0.0.1:80,[::1]:99999' } })));
     expect(env.message).toBe('ROCKET_LISTEN="127.0.0.1:80,[::1]:99999" (item "[::1]:99999"): port must be 0 to 65535');
     const { file, error } = await fileError('rocket.config.json', '{ "app": "./api.mjs", "listen": ["127.0.0.1:0", 8080] }');
-    expect(error.message).toBe(`listen 8080 (in ${file}): expected one or more addresses: host:port, [v6]:port or unix:/path`);
+    expect(error.message).toBe(`listen 8080 (in ${file}): expected an address (host:port, https://host:port, [v6]:port or unix:/path) or { address, tlsCert, tlsKey, … }`);
   });
 
   it('bad log-max-size', async () => {

@@ -31,7 +31,7 @@ function fakeWorker(ready: boolean): WorkerLink & { sent: number[] } {
   const sent: number[] = [];
   const worker = {
     id: 1, pid: 1, ready, busy: false, active: 0, generation: 1, sent,
-    serve: (id: number): Promise<HandleOutcome> => {
+    serve: ({ id }: { id: number }): Promise<HandleOutcome> => {
       sent.push(id);
       return Promise.resolve('taken');
     },

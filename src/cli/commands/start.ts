@@ -29,6 +29,9 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
       runCommand(setCode, async () => {
         // Config (file, ROCKET_* variables, flags) resolves before anything starts: a bad value exits 2.
         const resolved = await resolveApps(appRequest(args));
+        // So are certificates and keys that cannot be used: exit 2 naming the file, before anything binds.
+        const { preflight } = await import('../../master/preflight.js');
+        for (const { config } of resolved.apps) preflight(config);
         // Loaded here, not at the top: every other command (and --help) stays quick to start.
         if (!args.daemon) {
           const { runMaster } = await import('../../master/main.js');
