@@ -49,7 +49,9 @@ export function launch(label: string, args: readonly string[], opts: { readonly 
       keep(text);
       return;
     }
-    if (typeof line.level === 'number' && line.level >= 40 && problems.length < KEEP_OUTPUT_LINES) problems.push(line);
+    // The warning of a master run as root without --user is about this machine's setup, not the run.
+    const rootNotice = typeof line.msg === 'string' && line.msg.startsWith('running as root');
+    if (typeof line.level === 'number' && line.level >= 40 && !rootNotice && problems.length < KEEP_OUTPUT_LINES) problems.push(line);
     for (const w of waiters) w(line);
   });
   readline.createInterface({ input: child.stderr! }).on('line', (text) => keep(`stderr: ${text}`));

@@ -1,4 +1,4 @@
-import { constants, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { LogOutput, openDestination } from './output.js';
@@ -58,6 +58,9 @@ export async function openRotatingFile(options: RotatingFileOptions): Promise<Ro
   let file = fileOf(n);
   const link = path.join(dir, 'current.log');
   pointLink(link, file);
+  // Created now, not when the destination gets round to opening it: with --user the master hands the files to that
+  // user as soon as this resolves, before it starts the workers that append to them.
+  closeSync(openSync(file, 'a'));
   const dest = openDestination({ dest: file, mkdir: true });
   const output = new LogOutput(dest, dir);
   const listeners: ((file: string) => void)[] = [];

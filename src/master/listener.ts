@@ -7,6 +7,7 @@ import { RocketError } from '../shared/errors.js';
 import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { acceptRawHandles } from '../shared/node-internals/listen-handle.js';
 import { acceptOn, bindSocket, boundPort, type ListenSocket } from '../shared/node-internals/shared-listener.js';
+import { lookupGroup } from './system-users.js';
 
 export interface BoundListener {
   readonly server: net.Server;
@@ -38,7 +39,7 @@ export async function closeAll(listeners: readonly BoundListener[]): Promise<voi
 }
 
 async function bindOne(address: ListenAddress, onConnection: (handle: NativeHandle) => void): Promise<BoundListener> {
-  if (address.kind === 'unix') await removeStaleUnixSocket(address.path);
+  if (address.kind === 'unix') await removeStaleUnixSocket(address);
   // Paused: should this Node not let us take accepted handles raw, its sockets read no byte either.
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
@@ -48,6 +49,14 @@ async function bindOne(address: ListenAddress, onConnection: (handle: NativeHand
     if (address.kind === 'unix') server.listen({ path: address.path, backlog: 511 }, resolve);
     else server.listen({ host: address.host, port: address.port, backlog: 511 }, resolve);
   });
+  if (address.kind === 'unix') {
+    try {
+      applySocketAccess(address);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   acceptRawHandles(server, onConnection);
   const real = server.address();
   const shown = typeof real === 'string' || real === null ? address : { kind: 'tcp' as const, host: real.address, port: real.port };
@@ -78,11 +87,19 @@ export async function bindShared(addresses: readonly ListenAddress[], onConnecti
   const bound: SharedListener[] = [];
   try {
     for (const [index, address] of addresses.entries()) {
-      if (address.kind === 'unix') await removeStaleUnixSocket(address.path);
+      if (address.kind === 'unix') await removeStaleUnixSocket(address);
       const host = address.kind === 'tcp' && net.isIP(address.host) === 0 ? (await dns.lookup(address.host)).address : null;
       const socket = bindSocket(address.kind === 'unix' ? { path: address.path } : { host: host ?? address.host, port: address.port });
       const fail = (errno: number) => new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${util.getSystemErrorName(errno)}`);
       if (typeof socket === 'number') throw fail(socket);
+      if (address.kind === 'unix') {
+        try {
+          applySocketAccess(address);
+        } catch (error) {
+          socket.close();
+          throw error;
+        }
+      }
       // A unix socket's path is already ours (bind fails on a live one); a TCP port is known free only once listening.
       const error = address.kind === 'unix' ? 0 : acceptOn(socket, (handle) => onConnection(handle, index), () => {});
       if (error !== 0) {
@@ -100,16 +117,46 @@ export async function bindShared(addresses: readonly ListenAddress[], onConnecti
   return bound;
 }
 
-/** A socket file left by a dead process refuses connections; one in use accepts them. */
-async function removeStaleUnixSocket(path: string): Promise<void> {
-  if (!fs.existsSync(path)) return;
+/**
+ * Makes way for a unix socket: a socket file left by a crashed cluster
+ * (nothing answers on it) is removed. One that answers belongs to a live
+ * process, and anything that is not a socket (a regular file, a directory)
+ * may be someone's data: both are errors that name the path, and nothing is
+ * removed.
+ */
+async function removeStaleUnixSocket(address: Extract<ListenAddress, { kind: 'unix' }>): Promise<void> {
+  const file = address.path;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return; // nothing there
+  }
+  const fail = (why: string) => new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${why}`);
+  if (!st.isSocket()) throw fail(`${file} exists and is not a socket; remove it or choose another path`);
   const inUse = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(path);
+    const probe = net.connect(file);
     probe.once('connect', () => {
       probe.destroy();
       resolve(true);
     });
     probe.once('error', () => resolve(false));
   });
-  if (!inUse && fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  if (inUse) throw fail(`another process answers on ${file}`);
+  fs.unlinkSync(file);
+}
+
+/**
+ * Who may connect to a unix socket (--socket-mode, --socket-group), set on
+ * the file right after bind, before it listens: nginx running as www-data
+ * connects through a 0660 socket of group www-data.
+ */
+function applySocketAccess(address: Extract<ListenAddress, { kind: 'unix' }>): void {
+  try {
+    if (address.group !== undefined) fs.chownSync(address.path, -1, lookupGroup(address.group, '--socket-group').gid);
+    if (address.mode !== undefined) fs.chmodSync(address.path, address.mode);
+  } catch (error) {
+    if (error instanceof RocketError) throw error;
+    throw new RocketError('RC_ERR_LISTEN_BIND', `cannot set the owner or mode of ${address.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
 }

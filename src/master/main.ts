@@ -6,7 +6,9 @@ import { ControlServer } from '../control/server.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
 import { Master } from './master.js';
-import { routeChildOutput } from './spawn.js';
+import { chownTree, dropPrivileges, resolveIdentity, type Identity } from './privileges.js';
+import { routeChildOutput, runChildrenAs } from './spawn.js';
+import { clusterLogFiles } from '../shared/log-files.js';
 
 export interface RunMasterOptions {
   /** Called once the cluster listens. */
@@ -32,8 +34,13 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   // through the sink: stdout or rotating files, a ring for `logs`, followers.
   // Its last batch is written by a timer that keeps the process alive until then.
   let logs: LogSink;
+  let identity: Identity | null;
   try {
+    identity = resolveIdentity(config);
     logs = await openLogSink(config);
+    // With --user, the cluster's log files are written (by workers too) and rotated by that user from now on.
+    const files = clusterLogFiles(config);
+    if (identity && files) chownTree(files.dir, identity);
   } catch (error) {
     const e = error as RocketError;
     process.stderr.write(`rocket-cluster: ${e.message}\n`);
@@ -41,6 +48,8 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     return 1;
   }
   routeChildOutput(logs.attachChild);
+  // The monitor and workers start as --user at once; the master follows once it has bound every address.
+  runChildrenAs(identity);
   const log = createLogger('master', config.logLevel, { name: config.name }, logs.stream);
   // External logrotate: it moves the file away, sends SIGUSR1, and a new file of the same name starts.
   process.on('SIGUSR1', () => {
@@ -98,6 +107,12 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     log.error({ code: e.code }, e.message);
     options.onStartFailed?.(e);
     return 1;
+  }
+  if (identity) {
+    dropPrivileges(identity);
+    log.info({ user: identity.user, uid: identity.uid, group: identity.group, gid: identity.gid }, 'every address bound: now running as an unprivileged user');
+  } else if (process.getuid?.() === 0) {
+    log.warn('running as root: the workers run the app as root too; start with --user to run every process as an unprivileged user once the addresses are bound');
   }
   if (control) log.info({ control: control.path }, 'control socket ready');
   options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control?.path ?? null });

@@ -1,12 +1,17 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { resolveIdentity } from './privileges.js';
+import { lookupGroup } from './system-users.js';
 import { loadTlsMaterial } from './tls-material.js';
 
 /**
  * What `start` checks before it starts anything, so that a mistake in the
  * deployment exits 2 with the culprit named, as a bad option does: every
- * https:// address's certificate and key can be read and used. The master
- * checks again when it starts (a daemon's master runs in its own process).
+ * https:// address's certificate and key can be read and used, and --user,
+ * --group and --socket-group exist. The master checks again when it starts
+ * (a daemon's master runs in its own process).
  */
 export function preflight(config: ClusterConfig): void {
+  resolveIdentity(config);
+  for (const address of config.listen) if (address.kind === 'unix' && address.group !== undefined) lookupGroup(address.group, '--socket-group');
   loadTlsMaterial(config.listen);
 }

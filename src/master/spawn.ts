@@ -30,6 +30,14 @@ export type ChildOutput = (child: ChildProcess, role: ChildRole, id: number) => 
  */
 let childOutput: ChildOutput | null = null;
 
+/** With --user: every child forked from now on runs as this uid and gid (set by runMaster, while the master is still root). */
+let childIdentity: { readonly uid: number; readonly gid: number } | null = null;
+
+/** Runs every child forked from now on as `identity` (libuv also drops its supplementary groups). */
+export function runChildrenAs(identity: { readonly uid: number; readonly gid: number } | null): void {
+  childIdentity = identity;
+}
+
 /** Pipes the stdout and stderr of every child forked from now on to `output`. */
 export function routeChildOutput(output: ChildOutput | null): void {
   childOutput = output;
@@ -47,6 +55,7 @@ export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): 
     env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
     stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
+    ...(childIdentity ? { uid: childIdentity.uid, gid: childIdentity.gid } : {}),
   });
   output?.(child, role, id);
   return child;

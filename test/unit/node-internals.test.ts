@@ -1,15 +1,20 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { closeHandle, handleOf, pendingWrite, socketFromHandle, takeHandle, type NativeHandle } from '../../src/shared/node-internals/handles.js';
 import { detachFromHttp, hasParser, hasResponseInFlight } from '../../src/shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../../src/shared/node-internals/http-server.js';
 import { acceptRawHandles } from '../../src/shared/node-internals/listen-handle.js';
-import { interceptListen } from '../../src/shared/node-internals/listen-intercept.js';
+import { interceptListen, type ClaimableServer } from '../../src/shared/node-internals/listen-intercept.js';
 import { probeInternals } from '../../src/shared/node-internals/probe.js';
 import { makeBlocking } from '../../src/shared/node-internals/stdout.js';
+import { rawSocketOf } from '../../src/shared/node-internals/tls-socket.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 // Contract tests: each Node internal that src/shared/node-internals/ wraps,
@@ -230,7 +235,7 @@ describe('http-connection.ts: one connection of node:http', () => {
 
 describe('listen-intercept.ts', () => {
   it('gives the first http.Server listen to claim, unbound, and lets a raw net.Server bind', async () => {
-    const claimed: http.Server[] = [];
+    const claimed: ClaimableServer[] = [];
     const callback = () => {};
     const restore = interceptListen((server, cb) => {
       expect(cb).toBe(callback);
@@ -246,6 +251,36 @@ describe('listen-intercept.ts', () => {
     onTestFinished(() => void raw.close());
     await once(raw, 'listening');
     expect((raw.address() as AddressInfo).port).toBeGreaterThan(0);
+  });
+
+  it('claims an https.Server and an http2 secure server too (they terminate TLS themselves), not a plain net.Server', () => {
+    const claimed: ClaimableServer[] = [];
+    const restore = interceptListen((server) => {
+      claimed.push(server);
+      return true;
+    });
+    onTestFinished(restore);
+    const secure = https.createServer();
+    const h2 = http2.createSecureServer();
+    expect(secure.listen(0)).toBe(secure);
+    expect(h2.listen(0)).toBe(h2);
+    expect(claimed).toEqual([secure, h2]);
+  });
+});
+
+describe('tls-socket.ts', () => {
+  it('rawSocketOf finds the socket a tls.Server was given in the TLS socket it emits', async () => {
+    const pem = (name: string) => fs.readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url));
+    const front = tls.createServer({ cert: pem('cert.pem'), key: pem('key.pem') });
+    const outer = net.createServer((raw) => front.emit('connection', raw));
+    await new Promise<void>((resolve) => outer.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void outer.close());
+    const given = once(outer, 'connection') as Promise<[net.Socket]>;
+    const secured = once(front, 'secureConnection') as Promise<[tls.TLSSocket]>;
+    const client = tls.connect({ port: (outer.address() as AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false });
+    onTestFinished(() => void client.destroy());
+    const [[raw], [socket]] = await Promise.all([given, secured]);
+    expect(rawSocketOf(socket)).toBe(raw);
   });
 });
 
