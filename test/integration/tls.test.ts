@@ -127,6 +127,32 @@ describe('TLS terminated in the workers', () => {
     expect((await cluster.stop()).code).toBe(0);
   });
 
+  it('1000 connections that never finish a handshake do not stop plain traffic, and all are closed', async () => {
+    const cluster = await start(fixture('echo.mjs'), [
+      ...['--workers', '2', '--listen', '127.0.0.1:0', '--listen', 'https://127.0.0.1:0', '--headers-timeout', '2000'],
+      ...['--tls-cert', pem('cert.pem'), '--tls-key', pem('key.pem')],
+    ]);
+    const [plain, secure] = await addresses(cluster, 2);
+    const flood: net.Socket[] = [];
+    const closed: Promise<unknown>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const s = net.connect(portOf(secure!), '127.0.0.1');
+      s.on('error', () => {});
+      closed.push(once(s, 'close'));
+      flood.push(s);
+    }
+    await Promise.all(flood.map((s) => once(s, 'connect')));
+    // While every one of them waits in a worker's handshake: plain requests are all served.
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`http://${plain}/during/${i}`).then((r) => r.status)));
+    expect(answers.every((status) => status === 200)).toBe(true);
+    await Promise.all(closed);
+    // And TLS serves again once the flood is gone.
+    const socket = await tlsConnect(portOf(secure!));
+    expect((await requestsOn(socket, ['/after-flood']))[0]).toContain('"url":"/after-flood"');
+    socket.destroy();
+    expect((await cluster.stop()).code).toBe(0);
+  });
+
   it('an unmodified https.createServer().listen(8443) script runs on 2 workers, on the cluster address, with its own certificate', async () => {
     const cluster = await start(fixture('https-app.cjs'), ['--workers', '2', '--listen', '127.0.0.1:0']);
     const [address] = await addresses(cluster, 1);
