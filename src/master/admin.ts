@@ -6,8 +6,12 @@ import { ClusterMetrics, type MetricsSources } from './cluster-metrics.js';
 import { dashboardAsset } from './dashboard-assets.js';
 import type { StatusReport } from '../shared/status-report.js';
 
+/** Whether the cluster should get traffic now (`GET /readyz`), and if not, why. */
+export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
+
 export interface AdminSources {
   status(): StatusReport;
+  readiness(): Readiness;
   readonly metrics: ClusterMetrics;
 }
 
@@ -15,10 +19,13 @@ export interface AdminSources {
  * The optional admin listener. It runs in the master but serves only fixed
  * routes: `GET /status` (the cluster's state as JSON), `GET /metrics`
  * (Prometheus text), `GET /metrics.json` (the same as prom-client JSON, for
- * the dashboard) and the live dashboard at `GET /` with its files.
+ * the dashboard), the live dashboard at `GET /` with its files, and the
+ * orchestrators' probes: `GET /healthz` (200 while the master runs: liveness)
+ * and `GET /readyz` (200 only while the cluster should get traffic, else 503
+ * with the reason: readiness).
  */
-export async function startAdmin(address: ListenAddress, from: MetricsSources, log: Logger): Promise<{ server: http.Server; url: string }> {
-  const sources: AdminSources = { status: from.status, metrics: new ClusterMetrics(from) };
+export async function startAdmin(address: ListenAddress, from: MetricsSources & Pick<AdminSources, 'readiness'>, log: Logger): Promise<{ server: http.Server; url: string }> {
+  const sources: AdminSources = { status: from.status, readiness: from.readiness, metrics: new ClusterMetrics(from) };
   const server = http.createServer((req, res) => {
     route(req, res, sources).catch((error: Error) => {
       if (res.headersSent) res.destroy();
@@ -44,6 +51,13 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse, source
   const path = new URL(req.url ?? '/', 'http://admin').pathname;
   if (req.method !== 'GET') return send(res, 404, 'text/plain', 'not found\n');
   switch (path) {
+    case '/healthz':
+      // Answering at all is the proof: the master's event loop runs. Restarting a master that is stopping would cut its drain short.
+      return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+    case '/readyz': {
+      const r = sources.readiness();
+      return r.ready ? send(res, 200, 'text/plain; charset=utf-8', 'ready\n') : send(res, 503, 'text/plain; charset=utf-8', `not ready: ${r.reason}\n`);
+    }
     case '/status':
       return send(res, 200, 'application/json', JSON.stringify(sources.status()));
     case '/metrics': {

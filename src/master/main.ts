@@ -67,6 +67,14 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
       master.kill();
       return;
     }
+    const delay = config.shutdownDelay;
+    if (delay > 0) {
+      // Still accepting and serving; only /readyz changes, so a load balancer stops sending before the listeners close.
+      master.announceStop();
+      log.info({ signal, delayMs: delay }, 'signal received: not ready any more, stopping gracefully after --shutdown-delay');
+      setTimeout(() => stopRequested(signal), delay);
+      return;
+    }
     log.info({ signal }, 'signal received: stopping gracefully');
     stopRequested(signal);
   };

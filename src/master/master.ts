@@ -11,6 +11,7 @@ import { MasterDescriptors } from './descriptors.js';
 import { MasterLifecycle } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
+import type { Readiness } from './admin.js';
 import { loadTlsMaterial } from './tls-material.js';
 import { PoolControl, type PoolBounds } from './pool-control.js';
 import { Shutdown } from './shutdown.js';
@@ -40,6 +41,8 @@ export class Master {
   readonly #logs: MasterLogs;
   readonly #startedAt = Date.now();
   readonly #life = new MasterLifecycle();
+  /** A stop is coming (`--shutdown-delay`): not ready any more, still serving. */
+  #stopAnnounced = false;
   readonly #bounds: PoolBounds;
   readonly #pool: WorkerPool;
   readonly #dispatcher: Dispatcher;
@@ -203,7 +206,30 @@ export class Master {
   }
 
   #adminSources() {
-    return { status: () => this.status(), workers: () => this.#pool.workers };
+    return { status: () => this.status(), workers: () => this.#pool.workers, readiness: () => this.readiness() };
+  }
+
+  /**
+   * Whether a load balancer should send traffic here: a worker is ready, the
+   * pool is not in a crash loop, and no stop has begun or been announced
+   * (`--shutdown-delay`). `/readyz` answers it.
+   */
+  readiness(): Readiness {
+    if (this.#stopAnnounced || this.#life.ending) return { ready: false, reason: 'stopping' };
+    if (this.#life.state === 'starting') return { ready: false, reason: 'starting' };
+    if (this.#pool.errored !== null) return { ready: false, reason: `errored: ${this.#pool.errored}` };
+    if (this.#pool.readyCount === 0) return { ready: false, reason: 'no worker is ready' };
+    return { ready: true };
+  }
+
+  /**
+   * The start of a stop that waits `--shutdown-delay`: from now `/readyz`
+   * answers 503, while the cluster goes on accepting and serving, so that a
+   * load balancer (Kubernetes removes a pod from its endpoints while SIGTERM
+   * is on its way) stops sending before the listeners close.
+   */
+  announceStop(): void {
+    this.#stopAnnounced = true;
   }
 
   /** Reads the https:// addresses' certificates and keys for the workers started from now on; throws naming a bad file. */

@@ -197,6 +197,10 @@ export const OPTIONS = {
   requestTimeout: { ...ms(0), ...on, describe: 'ms to receive a whole request, else 408; 0 for none', default: DEFAULTS.requestTimeout },
   maxHeaderSize: { ...integer(1024), ...on, describe: 'bytes of request head, else 431', default: DEFAULTS.maxHeaderSize },
   shutdownTimeout: { ...ms(0), ...on, describe: 'ms a graceful stop may take before processes are killed', default: DEFAULTS.shutdownTimeout },
+  shutdownDelay: {
+    ...ms(0), ...on, default: 0,
+    describe: 'ms to keep accepting and serving after SIGTERM/SIGINT, with /readyz answering 503, before the graceful stop (Kubernetes: a few seconds, under terminationGracePeriodSeconds)',
+  },
   drainTimeout: {
     ...ms(0), ...on, default: DEFAULTS.drainTimeout,
     describe: 'ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed',
