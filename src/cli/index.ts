@@ -5,6 +5,7 @@ import { monitCommand } from './commands/monit.js';
 import { reloadCommand } from './commands/reload.js';
 import { scaleCommand } from './commands/scale.js';
 import { startCommand } from './commands/start.js';
+import { startupCommand } from './commands/startup.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 
@@ -17,6 +18,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .usage('$0 <command> [options]')
     .command(startCommand(setCode))
     .command(configCommand(setCode))
+    .command(startupCommand(setCode))
     .command(stopCommand(setCode))
     .command(reloadCommand(setCode))
     .command(scaleCommand(setCode))

@@ -4,6 +4,7 @@ import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { canShareListeners } from '../shared/node-internals/shared-listener.js';
 import { bindAll, bindShared, closeAll } from './listener.js';
 import { SharedAccept } from './shared-accept.js';
+import { activatedSockets, adoptAll, adoptShared } from './socket-activation.js';
 import type { WorkerLink } from './worker-link.js';
 
 /**
@@ -46,7 +47,9 @@ export interface AcceptPathOptions {
 export async function openAcceptPath(config: ClusterConfig, log: Logger, o: AcceptPathOptions): Promise<AcceptPath> {
   if (config.accept === 'master' || !canShareListeners()) {
     if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
-    const listeners = await bindAll(config.listen, o.accept);
+    // Under systemd socket activation the passed sockets are served instead (socket-activation.ts).
+    const passed = activatedSockets();
+    const listeners = passed ? await adoptAll(passed, o.accept) : await bindAll(config.listen, o.accept);
     return {
       mode: 'master',
       addresses: listeners.map((l) => l.address),
@@ -59,7 +62,8 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
       close: () => closeAll(listeners),
     };
   }
-  const listeners = await bindShared(config.listen, o.accept);
+  const passed = activatedSockets();
+  const listeners = passed ? adoptShared(passed, o.accept) : await bindShared(config.listen, o.accept);
   const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, accept: o.accept }, log);
   return {
     mode: 'workers',

@@ -8,6 +8,7 @@ import { controlHandlers } from './control-handlers.js';
 import { Master } from './master.js';
 import { chownTree, dropPrivileges, resolveIdentity, type Identity } from './privileges.js';
 import { routeChildOutput, runChildrenAs } from './spawn.js';
+import { underSystemd, type UnderSystemd } from './systemd.js';
 import { clusterLogFiles } from '../shared/log-files.js';
 
 export interface RunMasterOptions {
@@ -15,6 +16,8 @@ export interface RunMasterOptions {
   onReady?: (ready: MasterReady) => void;
   /** Called when the cluster cannot start, with why (it is also logged). */
   onStartFailed?: (error: RocketError) => void;
+  /** `--listen` was set (flag, variable or config file), not left to its default: under socket activation, which passed socket serves which address. */
+  listenGiven?: boolean;
   /**
    * A daemon cannot be managed without its control socket, so any failure to
    * open it fails the start. In the foreground (a container with a read-only
@@ -35,7 +38,11 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   // Its last batch is written by a timer that keeps the process alive until then.
   let logs: LogSink;
   let identity: Identity | null;
+  let systemd: UnderSystemd;
   try {
+    // First: LISTEN_* and NOTIFY_SOCKET are this process's, and leave the environment before any child inherits it.
+    systemd = underSystemd(config, options.listenGiven ?? true);
+    config = systemd.config;
     identity = resolveIdentity(config);
     logs = await openLogSink(config);
     // With --user, the cluster's log files are written (by workers too) and rotated by that user from now on.
@@ -58,6 +65,7 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   });
   const master = new Master(config, log, { stats: () => logs.stats(), childWritesFailed: (reason, dropped) => logs.childWritesFailed(reason, dropped) });
   logs.onChildLogFile((file) => master.logFileChanged(file));
+  systemd.attach(master, log);
   let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};
   const stopSignal = new Promise<NodeJS.Signals | 'control'>((resolve) => (stopRequested = resolve));
   let signals = 0;
@@ -122,10 +130,12 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   } else if (process.getuid?.() === 0) {
     log.warn('running as root: the workers run the app as root too; start with --user to run every process as an unprivileged user once the addresses are bound');
   }
+  systemd.ready();
   if (control) log.info({ control: control.path }, 'control socket ready');
   options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control?.path ?? null });
   await stopSignal;
   await master.stop();
+  await systemd.close();
   await logs.settleFollowers(); // with log files, followers read the last lines before their streams end
   control?.close();
   return 0;

@@ -31,6 +31,7 @@ const ALLOWED: Readonly<Record<MasterState, readonly MasterState[]>> = {
 /** Holds the master's state; every change goes through `to`, which rejects an illegal move. */
 export class MasterLifecycle {
   #state: MasterState = 'starting';
+  readonly #listeners: ((state: MasterState, from: MasterState) => void)[] = [];
 
   get state(): MasterState {
     return this.#state;
@@ -40,8 +41,15 @@ export class MasterLifecycle {
   to(next: MasterState): boolean {
     if (this.#state === next) return false;
     if (!ALLOWED[this.#state].includes(next)) throw new Error(`illegal master state change ${this.#state} -> ${next}`);
+    const from = this.#state;
     this.#state = next;
+    for (const listener of this.#listeners) listener(next, from);
     return true;
+  }
+
+  /** Calls `listener` after every change of state (sd_notify follows them). */
+  onChange(listener: (state: MasterState, from: MasterState) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** New connections and parked ones are still taken (the listeners are open). */

@@ -8,7 +8,7 @@ import { Rebalancer } from './rebalancer.js';
 import { Dispatcher } from './dispatcher.js';
 import { openAcceptPath, type AcceptPath } from './accept-path.js';
 import { MasterDescriptors } from './descriptors.js';
-import { MasterLifecycle } from './master-state.js';
+import { MasterLifecycle, type MasterState } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
 import type { Readiness } from './admin.js';
@@ -187,6 +187,11 @@ export class Master {
   /** Kills every child at once (second signal). */
   kill(): void {
     void this.#shutdown.force();
+  }
+
+  /** Calls `listener` after every change of the master's state (master-state.ts): systemd's notifications follow them. */
+  onStateChange(listener: (state: MasterState, from: MasterState) => void): void {
+    this.#life.onChange(listener);
   }
 
   /** The sink's counts, with the lines workers lost writing to the log file themselves. */

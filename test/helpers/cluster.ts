@@ -57,6 +57,14 @@ export interface LaunchOptions {
   readonly cwd?: string;
   /** Its own process group, like a shell job, so that a test can signal the group; the cleanup kills the whole group. */
   readonly detached?: boolean;
+  /**
+   * Descriptors it gets as 3, 4, … with LISTEN_PID set to its own pid, as
+   * systemd's socket activation does: a shell sets it to `$$` and execs the
+   * master in its place. The test sets LISTEN_FDS (and LISTEN_FDNAMES) in `env`.
+   */
+  readonly passFds?: readonly number[];
+  /** Words before `node bin/rocket-cluster …`: a program that execs the master in its own place (its pid is the master's). */
+  readonly wrap?: readonly string[];
 }
 
 /**
@@ -68,8 +76,10 @@ export interface LaunchOptions {
  */
 export function launch(args: readonly string[], options: LaunchOptions = {}): Launched {
   const home = options.home ?? newHome();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const argv = [...(options.wrap ?? []), process.execPath, BIN, ...args];
+  const [file, ...rest] = options.passFds ? ['/bin/sh', '-c', 'export LISTEN_PID=$$; exec "$@"', 'sh', ...argv] : argv;
+  const child = spawn(file!, rest, {
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.passFds ?? [])],
     cwd: options.cwd,
     detached: options.detached ?? false,
     env: { ...process.env, ...homeEnv(home), ...options.env },

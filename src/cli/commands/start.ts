@@ -35,7 +35,9 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
         // Loaded here, not at the top: every other command (and --help) stays quick to start.
         if (!args.daemon) {
           const { runMaster } = await import('../../master/main.js');
-          return runMaster(singleApp(resolved).config);
+          const app = singleApp(resolved);
+          // Under systemd socket activation, a --listen left to its default means: serve the sockets systemd passed.
+          return runMaster(app.config, { listenGiven: app.sources.listen.kind !== 'default' });
         }
         const { startDaemon } = await import('../daemon.js');
         for (const { config } of resolved.apps) {

@@ -64,3 +64,15 @@ export function acceptOn(socket: ListenSocket, onConnection: (client: ClientSock
   };
   return socket.listen(BACKLOG);
 }
+
+/**
+ * Wraps a socket this process was handed already bound (systemd socket
+ * activation passes descriptors 3 and up): `_createServerHandle` given a
+ * descriptor opens it as a TCP or Pipe wrap, whichever it is, and binds
+ * nothing. Accept on it with `acceptOn`, which listens again (a no-op for a
+ * socket that already listens). Returns the socket, or a negative errno.
+ */
+export function openListenSocket(fd: number): ListenSocket | number {
+  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  return create(null, 0, 0, fd);
+}
