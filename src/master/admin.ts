@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import { ClusterMetrics, type MetricsSources } from './cluster-metrics.js';
 import { dashboardAsset } from './dashboard-assets.js';
 import type { StatusReport } from '../shared/status-report.js';
+import { masterAcceptFailed } from './descriptors.js';
 
 /** Whether the cluster should get traffic now (`GET /readyz`), and if not, why. */
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
@@ -40,7 +41,7 @@ export async function startAdmin(address: ListenAddress, from: MetricsSources & 
   // After listening, an accept error (EMFILE: libuv could not keep its spare descriptor for closing
   // surplus connections) is emitted as 'error' on the server: without a listener it would kill the master.
   server.removeAllListeners('error');
-  server.on('error', (e: NodeJS.ErrnoException) => log.debug({ code: e.code }, 'admin listener: accept failed'));
+  server.on('error', (e: NodeJS.ErrnoException) => masterAcceptFailed(e.errno ?? 0));
   const a = server.address();
   const url = typeof a === 'string' || a === null ? `unix:${String(a)}` : `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   log.info({ address: url }, 'admin listening');

@@ -5,6 +5,7 @@ import { DEFAULTS } from '../shared/defaults.js';
 import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { transition, type ChildState } from './lifecycle.js';
 import type { ChildRole } from '../shared/child-env.js';
+import { lostOnTheWay } from './liveness.js';
 import { spawnChild } from './spawn.js';
 
 /** The master's view of one child process: its channel and its lifecycle state. */
@@ -16,6 +17,10 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
   #state: ChildState = 'spawning';
   /** Why the process could not be started at all (`EMFILE`, `EAGAIN`), or null: it started. */
   spawnError: string | null = null;
+  /** When the child last sent anything (each posts at least every HEARTBEAT_MS). */
+  lastHeard = Date.now();
+  /** Handles the kernel dropped on their way to it because it was out of descriptors (each came back to us, intact). */
+  droppedOnTheWay = 0;
 
   constructor(role: ChildRole, id: number, config: ClusterConfig) {
     this.id = id;
@@ -23,6 +28,7 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
     this.channel = new Channel<In, Out>(this.child, (m, handle) => this.receive(m, handle), {
       ackTimeout: DEFAULTS.ackTimeout,
       reclaim: (m, handle, outcome) => this.reclaim(m, handle, outcome),
+      answering: () => this.#lostOnTheWay(),
     });
     this.child.on('error', (error: NodeJS.ErrnoException) => {
       // A send to a dying child fails; its exit follows and is handled there. But a process that could not be
@@ -33,6 +39,16 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
       this.#exit(this.child.exitCode, null);
     });
     this.child.once('exit', (code, signal) => this.#exit(code, signal));
+  }
+
+  /**
+   * An ack is overdue: was the handle lost on its way (the child answers, and
+   * was out of descriptors) rather than held by a hung child? Counted.
+   */
+  #lostOnTheWay(): boolean {
+    if (!lostOnTheWay(this.lastHeard)) return false;
+    this.droppedOnTheWay++;
+    return true;
   }
 
   #exit(code: number | null, signal: NodeJS.Signals | null): void {

@@ -34,3 +34,17 @@ export class MasterDescriptors {
     this.#ticker.stop();
   }
 }
+
+/** The master's watch (one master per process, as spawn.ts's child output): the accept paths report to it. */
+let current: MasterDescriptors | null = null;
+
+/** Starts the master's watch; the one started last is the one `masterAcceptFailed` reports to. */
+export function watchMasterDescriptors(log: Logger): MasterDescriptors {
+  current = new MasterDescriptors(log);
+  return current;
+}
+
+/** An accept by the master failed: counted, and logged at most once per interval, never once per failure. */
+export function masterAcceptFailed(errno: number): void {
+  current?.acceptFailed(errno);
+}

@@ -32,7 +32,7 @@ export class MasterMetrics {
   readonly #recycles = this.#counter('rocket_cluster_worker_recycles_total', 'Workers replaced for --max-requests or --max-memory.');
   readonly #scaleEvents = this.#counter('rocket_cluster_scale_events_total', 'Pool size changes, by direction.', ['direction']);
   readonly #fdExhausted = this.#counter('rocket_cluster_fd_exhausted_total', 'Times a process ran out of file descriptors (open within a small margin of its soft limit), by process: master, monitor or worker.', ['process']);
-  readonly #fdDropped = this.#counter('rocket_cluster_fd_dropped_connections_total', 'Connections lost on their way to a worker that was out of file descriptors (the kernel dropped the descriptor).');
+  readonly #fdDropped = this.#counter('rocket_cluster_fd_dropped_connections_total', 'Connections whose descriptor the kernel dropped on the way to a worker that was out of file descriptors; each came back to the queue.');
   readonly #logDropped = this.#counter('rocket_cluster_log_lines_dropped_total', 'Log lines lost: the output failed (full disk, closed pipe) or fell too far behind.');
   readonly #missed = this.#counter('rocket_cluster_metrics_workers_missed_total', 'Workers left out of a scrape: no answer in time, or gone.');
   #missedTotal = 0;

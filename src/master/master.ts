@@ -7,7 +7,7 @@ import { Autoscaler } from './autoscaler.js';
 import { Rebalancer } from './rebalancer.js';
 import { Dispatcher } from './dispatcher.js';
 import { openAcceptPath, type AcceptPath } from './accept-path.js';
-import { MasterDescriptors } from './descriptors.js';
+import { watchMasterDescriptors, type MasterDescriptors } from './descriptors.js';
 import { MasterLifecycle, type MasterState } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
@@ -64,7 +64,7 @@ export class Master {
     this.#config = config;
     this.#log = log;
     this.#logs = logs;
-    this.#descriptors = new MasterDescriptors(log);
+    this.#descriptors = watchMasterDescriptors(log);
     const { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker } = config;
     this.#bounds = { minWorkers, maxWorkers, workerConnections, eluFull, eluIdle, scaleDownAfter, queuePerWorker };
     this.#pool = new WorkerPool(config, log, {
@@ -197,7 +197,7 @@ export class Master {
   /** The sink's counts, with the lines workers lost writing to the log file themselves. */
   #logStatus(): LogStats {
     const own = this.#logs.stats();
-    return { ...own, dropped: own.dropped + this.#pool.logDropped };
+    return { ...own, dropped: own.dropped + this.#pool.logDropped, droppedByWorkers: this.#pool.logDropped };
   }
 
   /** With --log-dir, after a rotation or reopen: where every worker appends its own lines now. */

@@ -16,8 +16,6 @@ export class MonitorLink extends ChildLink<MonitorToMaster, MasterToMonitor> {
   readonly #events: MonitorEvents;
   /** Sockets the monitor holds: its last report, plus parks sent since and not refused, minus wakes received since. */
   parked = 0;
-  /** When the monitor last sent anything (it beats at least every HEARTBEAT_MS). */
-  lastHeard = Date.now();
 
   constructor(id: number, config: ClusterConfig, events: MonitorEvents) {
     super('monitor', id, config);

@@ -3,7 +3,7 @@ import { DEFAULTS } from '../shared/defaults.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { DescriptorWatch, type DescriptorState } from '../shared/descriptors.js';
 import type { Logger } from '../shared/logger.js';
-import { hungReason, LIVENESS_CHECK_MS, lostOnTheWay } from './liveness.js';
+import { hungReason, LIVENESS_CHECK_MS } from './liveness.js';
 import { MonitorLink } from './monitor-link.js';
 import { Ticker } from './ticker.js';
 
@@ -16,7 +16,7 @@ export interface ParkingEvents {
 }
 
 /** A monitor process that could not be started at all (EMFILE, EAGAIN) is tried again this often. */
-const SPAWN_RETRY_MS = 1000;
+const SPAWN_RETRY_MS = 250;
 
 /** Why the monitor was last replaced, for `/status`. */
 export interface MonitorRestart {
@@ -96,13 +96,7 @@ export class Parking {
       if (outcome === 'taken') return;
       // Not taken: the monitor link closed it (the one rule), and the monitor never held it.
       this.counters.refused++;
-      if (outcome !== 'timeout') return;
-      if (lostOnTheWay(monitor.lastHeard)) {
-        // Not hung: it was out of descriptors and the kernel dropped this one; Node closed ours. The idle connection is gone.
-        this.#log.warn({ monitorPid: monitor.pid }, 'a parked connection did not reach the monitor (out of file descriptors?): closed');
-        return;
-      }
-      this.#kill(monitor, `no ack for a parked connection within ${DEFAULTS.ackTimeout} ms`);
+      if (outcome === 'timeout') this.#kill(monitor, `no ack for a parked connection within ${DEFAULTS.ackTimeout} ms`);
     });
   }
 

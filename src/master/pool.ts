@@ -11,7 +11,7 @@ const BACKOFF_MAX_MS = 10_000;
 /** Workers dying young this many times in a row is a crash loop: respawning stops. */
 const CRASH_LOOP_DEATHS = 5;
 /** A worker process that could not be started at all (EMFILE, EAGAIN) is tried again this often. */
-const SPAWN_RETRY_MS = 1000;
+const SPAWN_RETRY_MS = 250;
 
 /**
  * The worker processes: starts them, replaces one that dies (after an

@@ -58,7 +58,7 @@ export class Rebalancer {
     this.counters.moved++;
     const workers = this.#pool.live;
     // Moves still in flight count: several in a row must not all go to the one that was least loaded.
-    const view = workers.map((w) => ({ ready: w.ready && w !== from, busy: false, active: w.active + w.channel.pendingHandles, generation: w.generation }));
+    const view = workers.map((w) => ({ ready: w.ready && w !== from, busy: false, active: w.active + w.channel.pendingHandles, generation: w.generation, outOfDescriptors: w.outOfDescriptors }));
     const target = workers[pickWorker(view, this.#workerConnections)];
     if (!target) return false;
     void target.serve({ id, handle });

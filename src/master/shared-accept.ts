@@ -2,6 +2,7 @@ import type { Logger } from '../shared/logger.js';
 import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { acceptOn, type ListenSocket } from '../shared/node-internals/shared-listener.js';
 import type { SharedListener } from './listener.js';
+import { masterAcceptFailed } from './descriptors.js';
 import { acceptLimit } from './scheduling.js';
 import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
@@ -130,7 +131,7 @@ export class SharedAccept {
     this.#log.warn('no worker accepts: the master accepts new connections into its queue');
     for (const [index, l] of this.listeners.entries()) {
       if (!l.pollable) continue; // a unix socket's clients wait in its backlog until a worker is back
-      const error = acceptOn(l.socket, (client) => this.#options.accept(client, index), (errno) => this.#log.warn({ errno }, 'accept failed'));
+      const error = acceptOn(l.socket, (client) => this.#options.accept(client, index), masterAcceptFailed);
       if (error !== 0) this.#log.error({ address: l.address, errno: error }, 'the master cannot accept on its listener');
     }
   }

@@ -4,7 +4,6 @@ import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
 import { assertNever, type MasterToWorker, type TlsMaterial, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { ChildLink } from './child-link.js';
-import { lostOnTheWay } from './liveness.js';
 import { Replies } from './replies.js';
 import type { PendingConnection } from './queue.js';
 import type { WorkerSnapshot } from './scheduling.js';
@@ -45,10 +44,6 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   retiring = false;
   /** A replacement is starting; it retires once that one is ready. */
   recycling = false;
-  /** When the worker last sent anything (it reports at least every 0.5 s). */
-  lastHeard = Date.now();
-  /** Handles (connections, shared listeners) the kernel dropped on their way to it: it was out of descriptors. */
-  droppedOnTheWay = 0;
   /** Requests after which it is recycled: --max-requests plus a random share of the jitter. */
   readonly requestLimit: number;
 
@@ -167,11 +162,6 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   }
 
   protected override reclaim(message: MasterToWorker, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void {
-    if (outcome === 'timeout' && lostOnTheWay(this.lastHeard)) {
-      // Not hung: it was out of descriptors and the kernel dropped its copy on the way (liveness.ts); ours is intact.
-      this.droppedOnTheWay++;
-      outcome = 'refused';
-    }
     if (outcome === 'timeout') this.kill(); // hung, and may hold a copy: it must not serve this connection later
     if (message.t === 'conn') {
       const { id, head, listener } = message;

@@ -55,12 +55,23 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
   #seq = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #answering: () => boolean;
 
-  constructor(endpoint: Endpoint, receive: Receiver<In>, options: { ackTimeout: number; reclaim: Reclaim<Out> }) {
+  /**
+   * `answering` (asked only when an ack is overdue): whether the peer still
+   * posts, so that it read the message long ago. Then it found no handle in
+   * it: the kernel dropped the descriptor on the way because the peer was out
+   * of them, its Node answered NODE_HANDLE_NACK and never delivered the
+   * message (for a raw handle, Node neither retries nor closes ours). The
+   * handle is settled `refused` (still ours, intact) and the channel stays
+   * open, instead of the peer being taken for hung.
+   */
+  constructor(endpoint: Endpoint, receive: Receiver<In>, options: { ackTimeout: number; reclaim: Reclaim<Out>; answering?: () => boolean }) {
     this.#endpoint = endpoint;
     this.#receive = receive;
     this.#reclaim = options.reclaim;
     this.#ackTimeout = options.ackTimeout;
+    this.#answering = options.answering ?? (() => false);
     const on = endpoint.on.bind(endpoint) as (event: string, listener: (...args: never[]) => void) => unknown;
     on('message', (raw: unknown, handle: NativeHandle | undefined) => this.#onMessage(raw, handle));
     on('disconnect', () => this.close());
@@ -166,6 +177,7 @@ export class Channel<In extends { t: string }, Out extends { t: string }> {
     this.#timer = null;
     const stuck = this.#inFlight;
     if (!stuck) return;
+    if (this.#answering()) return this.#finish('refused', `${stuck.message.t}: the peer read it without its descriptor (out of descriptors)`);
     // A peer that does not ack is hung: nothing more goes to it, the rest is
     // settled as not sent, and the owner kills the peer before reusing the handle.
     this.#inFlight = null;

@@ -91,11 +91,23 @@ export interface DescriptorState {
   readonly now: boolean;
 }
 
+/** One reading of a process's descriptors, as `openDescriptors` and `descriptorLimit` give them. */
+export interface DescriptorReading {
+  readonly open: number | 'exhausted' | null;
+  readonly limit: number | 'exhausted' | null;
+}
+
 export interface DescriptorWatchOptions {
   /** Whose descriptors, asked on each sample (null: none now); this process by default. */
   readonly target?: () => DescriptorTarget | null;
   /** Fields added to each log line (which process it is about, when not this one). */
   readonly fields?: () => Record<string, unknown>;
+  /** How a sample is read; /proc by default (tests give their own). */
+  readonly read?: (target: DescriptorTarget) => DescriptorReading;
+}
+
+function readProc(target: DescriptorTarget): DescriptorReading {
+  return { limit: descriptorLimit(target), open: openDescriptors(target) };
 }
 
 /**
@@ -109,6 +121,7 @@ export class DescriptorWatch {
   readonly #log: DescriptorLog;
   readonly #target: () => DescriptorTarget | null;
   readonly #fields: () => Record<string, unknown>;
+  readonly #read: (target: DescriptorTarget) => DescriptorReading;
   #open: number | null = null;
   #limit: number | null = null;
   #episodes = 0;
@@ -123,6 +136,7 @@ export class DescriptorWatch {
     this.#log = log;
     this.#target = options.target ?? (() => 'self');
     this.#fields = options.fields ?? (() => ({}));
+    this.#read = options.read ?? readProc;
   }
 
   get state(): DescriptorState {
@@ -133,12 +147,12 @@ export class DescriptorWatch {
   sample(now = Date.now()): void {
     const target = this.#target();
     if (target === null) return;
-    const limit = descriptorLimit(target);
-    const open = openDescriptors(target);
+    const { limit, open } = this.#read(target);
     if (typeof limit === 'number') this.#limit = limit;
     if (typeof open === 'number') this.#open = open;
     // Out of descriptors ourselves: reading /proc needed one. The limit may have been lowered since it was read (prlimit).
-    if (limit === 'exhausted' || open === 'exhausted') return this.#enter(now, 'no descriptor left to read /proc with');
+    // About another process, that says nothing of it: the reader is the one out of them.
+    if (limit === 'exhausted' || open === 'exhausted') return target === 'self' ? this.#enter(now, 'no descriptor left to read /proc with') : undefined;
     if (open === null || this.#limit === null || this.#limit === Infinity) return;
     if (open >= this.#limit - FD_MARGIN) return this.#enter(now, null);
     if (this.#inEpisode && open < this.#limit - 2 * FD_MARGIN) this.#leave(now);
@@ -157,6 +171,7 @@ export class DescriptorWatch {
       this.#inEpisode = true;
       this.#since = now;
       this.#episodes++;
+      this.#lastWarned = -Infinity; // an episode's start is always told
     }
     this.#warnAtMostEveryInterval(
       now,
@@ -168,7 +183,6 @@ export class DescriptorWatch {
   #leave(now: number): void {
     this.#inEpisode = false;
     this.#log.info({ ...this.#fields(), open: this.#open, limit: this.#limit, lastedMs: now - this.#since, failedAccepts: this.#failed }, 'file descriptors available again');
-    this.#lastWarned = -Infinity; // the next episode warns at once
   }
 
   #warnAtMostEveryInterval(now: number, fields: Record<string, unknown>, msg: string): void {

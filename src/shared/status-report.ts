@@ -26,6 +26,8 @@ export interface LogStats {
   readonly written: number;
   /** Lines lost: the output failed (full disk, closed pipe) or fell too far behind. */
   readonly dropped: number;
+  /** Of those, lines the workers lost appending to the log file themselves (with --log-dir). */
+  readonly droppedByWorkers?: number;
 }
 
 /** What `GET /status` answers, and `rocket-cluster status --json` under `status`. */
