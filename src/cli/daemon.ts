@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DaemonToCli } from '../shared/protocol.js';
+import type { DaemonStart, DaemonToCli, StartOrigin } from '../shared/protocol.js';
 import type { MasterReady } from '../shared/protocol.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
@@ -21,7 +21,7 @@ export function defaultLogDir(): string {
  * lines go to rotated files in `<logDir>/<name>/`; anything written outside
  * the logger (a crash of the master itself) goes to `stderr.log` there.
  */
-export async function startDaemon(config: ClusterConfig): Promise<MasterReady & { logDir: string }> {
+export async function startDaemon(config: ClusterConfig, origin: StartOrigin): Promise<MasterReady & { logDir: string }> {
   const logDir = config.logDir ?? defaultLogDir();
   const dir = path.join(logDir, config.name);
   let stderr: number;
@@ -44,7 +44,7 @@ export async function startDaemon(config: ClusterConfig): Promise<MasterReady & 
       child.once('exit', (code, signal) =>
         reject(new RocketError('RC_ERR_WORKER_START', `the daemon exited before it was ready (code ${code}, signal ${signal}); see ${path.join(dir, 'stderr.log')}`)),
       );
-      child.send({ ...config, logDir });
+      child.send({ config: { ...config, logDir }, origin } satisfies DaemonStart);
     });
     if (answer.t === 'failed') throw new RocketError(isErrorCode(answer.code) ? answer.code : 'RC_ERR_WORKER_START', answer.message);
     return { ...answer.ready, logDir: dir };

@@ -3,6 +3,7 @@ import { configCommand } from './commands/config.js';
 import { logsCommand } from './commands/logs.js';
 import { monitCommand } from './commands/monit.js';
 import { reloadCommand } from './commands/reload.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { scaleCommand } from './commands/scale.js';
 import { startCommand } from './commands/start.js';
 import { startupCommand } from './commands/startup.js';
@@ -21,6 +22,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .command(startupCommand(setCode))
     .command(stopCommand(setCode))
     .command(reloadCommand(setCode))
+    .command(upgradeCommand(setCode))
     .command(scaleCommand(setCode))
     .command(statusCommand(setCode))
     .command(logsCommand(setCode))

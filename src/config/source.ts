@@ -1,4 +1,4 @@
-import { OPTIONS, kebabCase, type OptionKey } from '../shared/options.js';
+import { OPTIONS, type OptionSpec, kebabCase, type OptionKey } from '../shared/options.js';
 
 /** Where a setting's value came from, lowest precedence first: default < file < env < flag (and the `[app]` argument). */
 export type Source =
@@ -25,7 +25,9 @@ export const DEFAULT_SOURCE: Source = { kind: 'default' };
  * `--workers 0`, `ROCKET_WORKERS="0"`, `apps[1].workers 0 (in /srv/rocket.config.mjs)`.
  */
 export function describeSetting(key: OptionKey, value: unknown, source: Source): string {
-  const shown = JSON.stringify(value);
+  // A secret (a key's passphrase) is named, never shown: errors end up in terminals, logs and CI output.
+  const secret = (OPTIONS[key] as OptionSpec).secret === true;
+  const shown = secret ? '(hidden)' : JSON.stringify(value);
   switch (source.kind) {
     case 'default':
       return `the default --${kebabCase(key)} ${shown}`;
@@ -33,7 +35,7 @@ export function describeSetting(key: OptionKey, value: unknown, source: Source):
       return `${source.key} ${shown} (in ${source.file})`;
     case 'env':
       // A bad item of a comma-separated list is named besides the whole text.
-      return `${source.variable}=${JSON.stringify(source.raw)}${OPTIONS[key].kind === 'list' && typeof value === 'string' ? ` (item ${shown})` : ''}`;
+      return `${source.variable}=${secret ? shown : JSON.stringify(source.raw)}${OPTIONS[key].kind === 'list' && typeof value === 'string' ? ` (item ${shown})` : ''}`;
     case 'flag':
       return `${source.flag} ${shown}`;
     case 'argument':

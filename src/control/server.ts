@@ -20,6 +20,8 @@ import { ensureRuntimeDir, socketPath } from './runtime-dir.js';
 export interface ControlHandlers {
   status(): Promise<ControlResults['status']>;
   reload(): Promise<ControlResults['reload']>;
+  /** Resolves once the new master is ready; the hand-over goes on after the reply. */
+  upgrade(): Promise<ControlResults['upgrade']>;
   scale(change: { to?: number; by?: number }): ControlResults['scale'];
   /** Resolves once the cluster has stopped; the reply goes out then. */
   stop(): Promise<ControlResults['stop']>;
@@ -187,6 +189,9 @@ async function answer(socket: net.Socket, request: ControlRequest, handlers: Con
         break;
       case 'reload':
         send(socket, { ok: true, result: await handlers.reload() });
+        break;
+      case 'upgrade':
+        send(socket, { ok: true, result: await handlers.upgrade() });
         break;
       case 'scale':
         send(socket, { ok: true, result: handlers.scale(request) });

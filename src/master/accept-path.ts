@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import type { NativeHandle } from '../shared/node-internals/handles.js';
+import { listeningHandleOf, type NativeHandle } from '../shared/node-internals/handles.js';
 import { canShareListeners } from '../shared/node-internals/shared-listener.js';
 import { bindAll, bindShared, closeAll } from './listener.js';
 import { SharedAccept } from './shared-accept.js';
@@ -35,12 +35,18 @@ export interface AcceptPath {
   lent(index: number, handle: NativeHandle): void;
   /** Accepts no more; the sockets close once no process holds them. */
   close(): Promise<void>;
+  /** The listening sockets, in --listen order, to hand to a new master (upgrade). */
+  handles(): NativeHandle[];
+  /** A master upgrade: accepts no more here, without unlinking a unix socket the new master serves on. */
+  release(): void;
 }
 
 export interface AcceptPathOptions {
   readonly workers: () => readonly WorkerLink[];
   /** A connection the master accepted on listen address `listener`: to the dispatcher. */
   accept(handle: NativeHandle, listener: number): void;
+  /** Listening sockets inherited from the master this one upgrades, by --listen index: used instead of binding. */
+  readonly inherited?: readonly (NativeHandle | undefined)[];
 }
 
 /** Binds every address (all or nothing); the master accepts on them until `start` lends them to workers. */
@@ -49,7 +55,7 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
     if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
     // Under systemd socket activation the passed sockets are served instead (socket-activation.ts).
     const passed = activatedSockets();
-    const listeners = passed ? await adoptAll(passed, o.accept) : await bindAll(config.listen, o.accept);
+    const listeners = passed ? await adoptAll(passed, o.accept) : await bindAll(config.listen, o.accept, o.inherited);
     return {
       mode: 'master',
       addresses: listeners.map((l) => l.address),
@@ -60,10 +66,14 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
       loadChanged: () => {},
       lent: (_index, handle) => handle.close(),
       close: () => closeAll(listeners),
+      handles: () => listeners.map((l) => listeningHandleOf(l.server)).filter((h): h is NativeHandle => h !== null),
+      release: () => {
+        for (const [i, l] of listeners.entries()) if (config.listen[i]?.kind === 'tcp') l.server.close();
+      },
     };
   }
   const passed = activatedSockets();
-  const listeners = passed ? adoptShared(passed, o.accept) : await bindShared(config.listen, o.accept);
+  const listeners = passed ? adoptShared(passed, o.accept) : await bindShared(config.listen, o.accept, o.inherited);
   const shared = new SharedAccept(listeners, { workerConnections: config.workerConnections, accept: o.accept }, log);
   return {
     mode: 'workers',
@@ -78,5 +88,7 @@ export async function openAcceptPath(config: ClusterConfig, log: Logger, o: Acce
     loadChanged: () => shared.loadChanged(),
     lent: (index, handle) => shared.lent(index, handle),
     close: async () => shared.close(),
+    handles: () => shared.listeners.map((l) => l.socket),
+    release: () => shared.release(),
   };
 }

@@ -2,10 +2,11 @@ import http from 'node:http';
 import type { ListenAddress } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { NativeHandle } from '../shared/node-internals/handles.js';
 import { ClusterMetrics, type MetricsSources } from './cluster-metrics.js';
 import { dashboardAsset } from './dashboard-assets.js';
-import type { StatusReport } from '../shared/status-report.js';
 import { masterAcceptFailed } from './descriptors.js';
+import type { StatusReport } from '../shared/status-report.js';
 
 /** Whether the cluster should get traffic now (`GET /readyz`), and if not, why. */
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
@@ -25,7 +26,12 @@ export interface AdminSources {
  * and `GET /readyz` (200 only while the cluster should get traffic, else 503
  * with the reason: readiness).
  */
-export async function startAdmin(address: ListenAddress, from: MetricsSources & Pick<AdminSources, 'readiness'>, log: Logger): Promise<{ server: http.Server; url: string }> {
+export async function startAdmin(
+  address: ListenAddress,
+  from: MetricsSources & Pick<AdminSources, 'readiness'>,
+  log: Logger,
+  inherited?: NativeHandle,
+): Promise<{ server: http.Server; url: string }> {
   const sources: AdminSources = { status: from.status, readiness: from.readiness, metrics: new ClusterMetrics(from) };
   const server = http.createServer((req, res) => {
     route(req, res, sources).catch((error: Error) => {
@@ -35,7 +41,9 @@ export async function startAdmin(address: ListenAddress, from: MetricsSources & 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on admin address: ${e.code ?? e.message}`)));
-    if (address.kind === 'unix') server.listen(address.path, resolve);
+    // Inherited from the master this one upgrades: already listening, the same port.
+    if (inherited) server.listen({ fd: (inherited as NativeHandle & { fd: number }).fd }, resolve);
+    else if (address.kind === 'unix') server.listen(address.path, resolve);
     else server.listen(address.port, address.host, resolve);
   });
   // After listening, an accept error (EMFILE: libuv could not keep its spare descriptor for closing

@@ -1,10 +1,9 @@
 import { holdYoungGeneration } from '../shared/small-heap.js';
-import type { ClusterConfig } from '../shared/config.js';
-import type { DaemonToCli } from '../shared/protocol.js';
+import type { DaemonStart, DaemonToCli } from '../shared/protocol.js';
 
 /**
  * The entry of a daemonized master (`start --daemon`): its parent, the CLI,
- * sends the resolved config over IPC and waits for one answer (DaemonToCli):
+ * sends the resolved config (and how it was resolved, for upgrades) over IPC and waits for one answer (DaemonToCli):
  * `ready` with the addresses, or `failed` with the reason. Then the channel
  * is closed and the master lives on its own, in its own session.
  */
@@ -12,7 +11,7 @@ import type { DaemonToCli } from '../shared/protocol.js';
 // First, before the master's modules load: a small young generation (see small-heap.ts).
 holdYoungGeneration();
 
-process.once('message', (config: ClusterConfig) => {
+process.once('message', ({ config, origin }: DaemonStart) => {
   const answer = (m: DaemonToCli) => {
     if (!process.connected) return;
     process.send?.(m, () => process.disconnect());
@@ -22,6 +21,7 @@ process.once('message', (config: ClusterConfig) => {
     .then(({ runMaster }) =>
       runMaster(config, {
         requireControl: true,
+        origin,
         onReady: (ready) => answer({ t: 'ready', ready }),
         onStartFailed: (error) => answer({ t: 'failed', code: error.code, message: error.message }),
       }),

@@ -53,6 +53,9 @@ export class Dispatcher {
   #turn = 0;
   #onEmpty: (() => void) | null = null;
 
+  /** Set by a master upgrade: where connections go instead of the queue. */
+  #divert: ((item: PendingConnection) => void) | null = null;
+
   constructor(options: DispatcherOptions, log: Logger) {
     this.#options = options;
     this.#log = log;
@@ -66,12 +69,19 @@ export class Dispatcher {
     this.enqueue({ id: ++this.#nextConnId, handle, listener, since: Date.now() }, 'new');
   }
 
+  /** A connection handed over by the master this one upgrades: a new id here; `head` is what was read already. */
+  adopt(handle: NativeHandle, head: string | undefined, listener: number | undefined): void {
+    const item: PendingConnection = { id: ++this.#nextConnId, handle, since: Date.now(), ...(head === undefined ? {} : { head }), ...(listener === undefined ? {} : { listener }) };
+    this.enqueue(item, head === undefined ? 'new' : 'woken');
+  }
+
   /**
    * A connection that must be served: new, woken (with the bytes in `head`), or
    * a worker's surplus; 503 if it cannot wait.
    */
   enqueue(item: PendingConnection, from: 'new' | 'woken' | 'surplus' = 'woken'): void {
     if (from === 'surplus') this.counters.surplus++;
+    if (this.#divert) return this.#divert(item);
     if (this.queue.full || !this.#options.admitting()) {
       this.counters.rejected++;
       rejectBusy(item.handle);
@@ -90,6 +100,7 @@ export class Dispatcher {
    */
   returned(worker: WorkerLink, item: Omit<PendingConnection, 'since'>, outcome: Exclude<HandleOutcome, 'taken'>): void {
     if (outcome === 'timeout') this.#log.error({ worker: worker.id, workerPid: worker.pid }, 'worker did not acknowledge a connection: killed it');
+    if (this.#divert) return this.#divert({ ...item, since: Date.now() });
     this.queue.pushFront({ ...item, since: Date.now() });
   }
 
@@ -115,6 +126,16 @@ export class Dispatcher {
   whenEmpty(done: () => void): void {
     this.#onEmpty = done;
     this.pump();
+  }
+
+  /**
+   * A master upgrade: from now on every connection that would wait here goes
+   * to `to` (the new master) instead, those already waiting first.
+   */
+  divert(to: (item: PendingConnection) => void): void {
+    this.#divert = to;
+    for (const item of this.queue.drain()) to(item);
+    this.#sweeper?.stop();
   }
 
   /** Closes every waiting connection (a forced stop). */

@@ -23,10 +23,10 @@ export interface BoundListener {
 /** A connection accepted on listen address `listener` (an index into --listen). */
 export type OnConnection = (handle: NativeHandle, listener: number) => void;
 
-export async function bindAll(addresses: readonly ListenAddress[], onConnection: OnConnection): Promise<BoundListener[]> {
+export async function bindAll(addresses: readonly ListenAddress[], onConnection: OnConnection, inherited: readonly (NativeHandle | undefined)[] = []): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
   try {
-    for (const [index, address] of addresses.entries()) bound.push(await bindOne(address, (handle) => onConnection(handle, index)));
+    for (const [index, address] of addresses.entries()) bound.push(await bindOne(address, (handle) => onConnection(handle, index), inherited[index]));
   } catch (error) {
     await closeAll(bound);
     throw error;
@@ -38,18 +38,20 @@ export async function closeAll(listeners: readonly BoundListener[]): Promise<voi
   await Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
 }
 
-async function bindOne(address: ListenAddress, onConnection: (handle: NativeHandle) => void): Promise<BoundListener> {
-  if (address.kind === 'unix') await removeStaleUnixSocket(address);
+async function bindOne(address: ListenAddress, onConnection: (handle: NativeHandle) => void, inherited: NativeHandle | undefined): Promise<BoundListener> {
+  if (address.kind === 'unix' && !inherited) await removeStaleUnixSocket(address);
   // Paused: should this Node not let us take accepted handles raw, its sockets read no byte either.
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new RocketError('RC_ERR_LISTEN_BIND', `cannot listen on ${formatListenAddress(address)}: ${error.code ?? error.message}`, { cause: error })),
     );
-    if (address.kind === 'unix') server.listen({ path: address.path, backlog: 511 }, resolve);
+    // An inherited socket (a master upgrade) is listening already: this master takes over its descriptor.
+    if (inherited) server.listen({ fd: (inherited as NativeHandle & { fd: number }).fd, backlog: 511 }, resolve);
+    else if (address.kind === 'unix') server.listen({ path: address.path, backlog: 511 }, resolve);
     else server.listen({ host: address.host, port: address.port, backlog: 511 }, resolve);
   });
-  if (address.kind === 'unix') {
+  if (address.kind === 'unix' && !inherited) {
     try {
       applySocketAccess(address);
     } catch (error) {
@@ -83,10 +85,20 @@ export interface SharedListener {
  * starts listening with its first worker. Names resolve first, as
  * `net.Server.listen` would resolve them.
  */
-export async function bindShared(addresses: readonly ListenAddress[], onConnection: OnConnection): Promise<SharedListener[]> {
+export async function bindShared(addresses: readonly ListenAddress[], onConnection: OnConnection, inherited: readonly (NativeHandle | undefined)[] = []): Promise<SharedListener[]> {
   const bound: SharedListener[] = [];
   try {
     for (const [index, address] of addresses.entries()) {
+      const kept = inherited[index] as ListenSocket | undefined;
+      if (kept) {
+        // A master upgrade: the old master's socket, listening all along; nothing is bound, no connection refused.
+        const error = address.kind === 'unix' ? 0 : acceptOn(kept, (handle) => onConnection(handle, index), () => {});
+        if (error !== 0) throw new RocketError('RC_ERR_LISTEN_BIND', `cannot accept on the inherited ${formatListenAddress(address)}: ${util.getSystemErrorName(error)}`);
+        const port = boundPort(kept);
+        const shown = address.kind === 'tcp' ? { ...address, port: port ?? address.port } : address;
+        bound.push({ socket: kept, address: formatListenAddress(shown), pollable: address.kind === 'tcp' });
+        continue;
+      }
       if (address.kind === 'unix') await removeStaleUnixSocket(address);
       const host = address.kind === 'tcp' && net.isIP(address.host) === 0 ? (await dns.lookup(address.host)).address : null;
       const socket = bindSocket(address.kind === 'unix' ? { path: address.path } : { host: host ?? address.host, port: address.port });

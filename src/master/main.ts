@@ -5,7 +5,9 @@ import { createLogger } from '../shared/logger.js';
 import { ControlServer } from '../control/server.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
-import { Master } from './master.js';
+import { Master, type InheritedListeners } from './master.js';
+import { MasterUpgrade, type UpgradeOutcome } from './upgrade.js';
+import type { StartOrigin } from '../shared/protocol.js';
 import { chownTree, dropPrivileges, resolveIdentity, type Identity } from './privileges.js';
 import { routeChildOutput, runChildrenAs } from './spawn.js';
 import { underSystemd, type UnderSystemd } from './systemd.js';
@@ -25,6 +27,18 @@ export interface RunMasterOptions {
    * disables the CLI's control; an unsafe one or a name in use still fails.
    */
   requireControl?: boolean;
+  /** How the cluster was started: what a master upgrade resolves the new master's config from. Without it, upgrades are refused. */
+  origin?: StartOrigin;
+  /** This is the new master of an upgrade: the old one's listening sockets, and when its control socket is free. */
+  upgradeFrom?: UpgradeFrom;
+}
+
+export interface UpgradeFrom {
+  readonly inherited: InheritedListeners;
+  /** Resolves once the old master has closed its control socket: this one claims the name then. */
+  readonly controlFree: Promise<void>;
+  /** The master, as soon as it exists: connections the old one hands over go to it. */
+  onMaster(master: Master): void;
 }
 
 /**
@@ -63,7 +77,8 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     logs.reopen();
     log.info({ file: logs.stats().file }, 'SIGUSR1: log file reopened');
   });
-  const master = new Master(config, log, { stats: () => logs.stats(), childWritesFailed: (reason, dropped) => logs.childWritesFailed(reason, dropped) });
+  const master = new Master(config, log, { stats: () => logs.stats(), childWritesFailed: (reason, dropped) => logs.childWritesFailed(reason, dropped) }, options.upgradeFrom?.inherited);
+  options.upgradeFrom?.onMaster(master);
   logs.onChildLogFile((file) => master.logFileChanged(file));
   systemd.attach(master, log);
   let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};
@@ -91,29 +106,67 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   process.on('SIGHUP', () => void master.control.reload());
   process.on('SIGTTIN', () => master.control.scaleBy(1));
   process.on('SIGTTOU', () => master.control.scaleBy(-1));
-  // The name is claimed before any process starts: a second cluster of the same name fails at once.
-  let control: ControlServer | null;
+  let control: ControlServer | null = null;
   const stopByCommand = async () => {
     signals++; // a signal after `rocket-cluster stop` kills, as a second signal does
     stopRequested('control');
     await master.stop();
   };
-  try {
-    control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand), log);
-  } catch (error) {
-    const e = error as RocketError;
-    if (options.requireControl || !cannotCreate(e)) {
-      log.error({ code: e.code }, e.message);
-      options.onStartFailed?.(e);
-      return 1;
+  // `rocket-cluster upgrade` and SIGUSR2: a new master takes over; this one resolves `upgraded` once it has handed everything on.
+  let upgrading = false;
+  let upgraded: () => void = () => {};
+  const handedOn = new Promise<void>((resolve) => (upgraded = resolve));
+  const upgrade = async (): Promise<UpgradeOutcome> => {
+    if (!options.origin) return { done: false, reason: 'this master was not started by the rocket-cluster CLI: there is nothing to start the new one from' };
+    if (upgrading || !master.running) return { done: false, reason: upgrading ? 'an upgrade is running' : 'the cluster is not running (starting, reloading or stopping)' };
+    upgrading = true;
+    const up = new MasterUpgrade({
+      ...{ config, origin: options.origin, log },
+      // Under systemd, the new master notifies in this one's place (READY=1 with MAINPID=).
+      env: systemd.notifyEnv(),
+      addresses: () => master.addresses,
+      listeners: () => master.upgradeListeners(),
+      handOut: (handOver) => master.handOut(handOver),
+      freeControl: () => {
+        control?.close();
+        control = null;
+      },
+    });
+    const outcome = await up.start();
+    if (!outcome.done) {
+      upgrading = false;
+      log.error({ reason: outcome.reason }, `upgrade aborted, this master keeps serving: ${outcome.reason}`);
+      return outcome;
     }
-    log.warn({ code: e.code }, `no control socket, so rocket-cluster commands cannot reach this cluster (signals still work): ${e.message}`);
-    control = null;
+    log.info({ newMasterPid: outcome.pid }, 'upgrade: the new master is ready; handing over');
+    systemd.silence(); // the service is the new master's now: no STOPPING=1 from this one as it leaves
+    void up.finish().then(upgraded);
+    return outcome;
+  };
+  process.on('SIGUSR2', () => void upgrade());
+  const openControl = async (): Promise<RocketError | null> => {
+    try {
+      control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand, upgrade), log);
+      return null;
+    } catch (error) {
+      const e = error as RocketError;
+      if (options.requireControl || !cannotCreate(e)) return e;
+      log.warn({ code: e.code }, `no control socket, so rocket-cluster commands cannot reach this cluster (signals still work): ${e.message}`);
+      return null;
+    }
+  };
+  // The name is claimed before any process starts: a second cluster of the same name fails at once. The new master
+  // of an upgrade claims it once the old one has let it go.
+  const refused = options.upgradeFrom ? null : await openControl();
+  if (refused) {
+    log.error({ code: refused.code }, refused.message);
+    options.onStartFailed?.(refused);
+    return 1;
   }
   try {
     await master.start();
   } catch (error) {
-    control?.close();
+    (control as ControlServer | null)?.close();
     if (signals > 0) {
       // Asked to stop while starting: the workers stopping is why the start did not complete.
       log.info('stopped while starting');
@@ -130,14 +183,26 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   } else if (process.getuid?.() === 0) {
     log.warn('running as root: the workers run the app as root too; start with --user to run every process as an unprivileged user once the addresses are bound');
   }
-  systemd.ready();
-  if (control) log.info({ control: control.path }, 'control socket ready');
-  options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: control?.path ?? null });
-  await stopSignal;
-  await master.stop();
+  // The new master of an upgrade takes over as the unit's main process.
+  systemd.ready(options.upgradeFrom !== undefined);
+  if (options.upgradeFrom) {
+    const from = options.upgradeFrom;
+    // Ready now (the old master starts handing over); the control socket follows once the old one has closed its own.
+    options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: null });
+    void from.controlFree.then(async () => {
+      const failed = await openControl();
+      if (failed) log.error({ code: failed.code }, `after the upgrade, no control socket: ${failed.message}`);
+      else if (control) log.info({ control: (control as ControlServer).path }, 'control socket ready');
+    });
+  } else {
+    if (control) log.info({ control: (control as ControlServer).path }, 'control socket ready');
+    options.onReady?.({ name: config.name, pid: process.pid, addresses: master.addresses, admin: master.adminUrl, control: (control as ControlServer | null)?.path ?? null });
+  }
+  const why = await Promise.race([stopSignal, handedOn.then(() => 'upgraded' as const)]);
+  if (why !== 'upgraded') await master.stop();
   await systemd.close();
   await logs.settleFollowers(); // with log files, followers read the last lines before their streams end
-  control?.close();
+  (control as ControlServer | null)?.close();
   return 0;
 }
 

@@ -18,6 +18,14 @@ import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
+import { listeningHandleOf, type NativeHandle } from '../shared/node-internals/handles.js';
+import type { PendingConnection } from './queue.js';
+
+/** Listening sockets a new master takes over in an upgrade, by --listen index, and the admin one. */
+export interface InheritedListeners {
+  readonly listen: readonly (NativeHandle | undefined)[];
+  readonly admin?: NativeHandle;
+}
 
 /** What the master needs of the log sink. */
 export interface MasterLogs {
@@ -43,6 +51,12 @@ export class Master {
   readonly #life = new MasterLifecycle();
   /** A stop is coming (`--shutdown-delay`): not ready any more, still serving. */
   #stopAnnounced = false;
+  /** Listening sockets from the master this one upgrades. */
+  readonly #inherited: InheritedListeners | undefined;
+  /** This master is handing its connections to a new one (upgrade). */
+  #handingOut = false;
+  /** During a hand-out: checks whether everything is gone. */
+  #handOutProgress: (() => void) | null = null;
   readonly #bounds: PoolBounds;
   readonly #pool: WorkerPool;
   readonly #dispatcher: Dispatcher;
@@ -60,8 +74,9 @@ export class Master {
   #admin: { server: http.Server; url: string } | null = null;
 
   /** `logs`: the log sink's counts for `/status`, and where workers' failing log writes are reported. */
-  constructor(config: ClusterConfig, log: Logger, logs: MasterLogs) {
+  constructor(config: ClusterConfig, log: Logger, logs: MasterLogs, inherited?: InheritedListeners) {
     this.#config = config;
+    this.#inherited = inherited;
     this.#log = log;
     this.#logs = logs;
     this.#descriptors = watchMasterDescriptors(log);
@@ -79,11 +94,12 @@ export class Master {
         this.#accept?.loadChanged();
         this.#dispatcher.pump();
       },
-      park: (_w, id, handle) => this.#parking.park(id, handle, this.#life.serving),
+      // During a master upgrade an idle connection goes to the new master (through the diverted queue), not to the monitor.
+      park: (_w, id, handle) => (this.#handingOut ? this.#dispatcher.enqueue({ id, handle, since: Date.now() }) : this.#parking.park(id, handle, this.#life.serving)),
       returned: (w, item, outcome) => this.#dispatcher.returned(w, item, outcome),
       surplus: (w, item, why) => {
         this.#accept?.loadChanged();
-        if (why === 'limit') return this.#dispatcher.enqueue({ ...item, since: Date.now() }, 'surplus');
+        if (why === 'limit' || this.#handingOut) return this.#dispatcher.enqueue({ ...item, since: Date.now() }, 'surplus');
         // Shed between requests: idle, so if no other worker has room it waits in the monitor, not the queue
         // (where --queue-timeout would answer a request it never sent). Only plain HTTP connections are shed.
         if (!this.#rebalancer.move(w, item.id, item.handle)) this.#parking.park(item.id, item.handle, this.#life.serving);
@@ -95,6 +111,7 @@ export class Master {
       },
       exit: (w) => {
         this.#accept?.workerGone(w);
+        this.#handOutProgress?.();
         // A crash loop: nothing to watch or scale until a reload; no timer keeps running.
         if (this.#pool.errored !== null) this.#setTimers(false);
         this.#onChildExit();
@@ -114,8 +131,12 @@ export class Master {
     this.#parking = new Parking(config, log, {
       ready: () => this.#checkStarted(),
       // The client has a request on the wire: it is served, or answered 503 if workers are already stopping.
-      wake: (id, handle, head) => this.#dispatcher.enqueue({ id, handle, head, since: Date.now() }),
+      wake: (id, handle, head) => {
+        this.#dispatcher.enqueue({ id, handle, ...(head === '' ? {} : { head }), since: Date.now() });
+        this.#handOutProgress?.();
+      },
       exited: (_monitor, code, signal) => {
+        this.#handOutProgress?.();
         const restart = !this.#life.ending && !this.#startup.pending;
         if (this.#life.ending) this.#shutdown.childExited();
         else this.#startup.fail(new RocketError('RC_ERR_MONITOR_START', `monitor exited during start (code ${code}, signal ${signal})`));
@@ -133,6 +154,11 @@ export class Master {
       admin: () => this.#admin?.server ?? null,
       pauseTimers: () => this.#setTimers(false),
     });
+  }
+
+  /** Running, and not reloading or stopping: an upgrade may start. */
+  get running(): boolean {
+    return this.#life.state === 'running';
   }
 
   /** The admin listener's URL, once it listens. */
@@ -156,10 +182,11 @@ export class Master {
     for (let i = 0; i < this.#bounds.minWorkers; i++) this.#pool.spawn();
     try {
       await this.#startup.wait(this.#config.startTimeout, () => this.#started());
-      this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h, listener) => this.#dispatcher.accept(h, listener) });
+      const inherited = this.#inherited?.listen;
+      this.#accept = await openAcceptPath(this.#config, this.#log, { workers: () => this.#pool.workers, accept: (h, listener) => this.#dispatcher.accept(h, listener), ...(inherited ? { inherited } : {}) });
       await this.#accept.start();
       // prom-client and the dashboard are loaded only with --admin.
-      if (this.#config.admin) this.#admin = await (await import('./admin.js')).startAdmin(this.#config.admin, this.#adminSources(), this.#log);
+      if (this.#config.admin) this.#admin = await (await import('./admin.js')).startAdmin(this.#config.admin, this.#adminSources(), this.#log, this.#inherited?.admin);
     } catch (error) {
       await this.#shutdown.force();
       throw error;
@@ -182,6 +209,46 @@ export class Master {
    */
   stop(): Promise<void> {
     return this.#shutdown.graceful();
+  }
+
+  /** The listening sockets a new master inherits in an upgrade: every --listen one, in order, and the admin one. */
+  upgradeListeners(): { listen: NativeHandle[]; admin: NativeHandle | null } {
+    const admin = this.#admin ? listeningHandleOf(this.#admin.server) : null;
+    return { listen: this.#accept?.handles() ?? [], admin };
+  }
+
+  /**
+   * The old master's half of an upgrade, once the new master is ready: accept
+   * no more (without unlinking a unix socket the new one serves on), send
+   * every connection that would wait or park here to `handOver`, retire every
+   * worker (each hands its idle connections back as soon as they are between
+   * requests and finishes what is in flight) and have the monitor release what
+   * it holds. Resolves once no worker is left and the monitor has exited.
+   */
+  handOut(handOver: (item: PendingConnection) => void): Promise<void> {
+    this.#handingOut = true;
+    this.#life.to('stopping');
+    this.#setTimers(false);
+    this.#accept?.release();
+    this.#admin?.server.close();
+    this.#dispatcher.divert(handOver);
+    this.#parking.release();
+    for (const w of [...this.#pool.workers]) void this.#pool.retire(w);
+    return new Promise((resolve) => {
+      this.#handOutProgress = () => {
+        if (this.#pool.workers.length > 0 || (this.#parking.monitor?.parked ?? 0) > 0) return;
+        const monitor = this.#parking.monitor;
+        if (monitor && monitor.state !== 'exited') return this.#parking.stop();
+        this.#handOutProgress = null;
+        resolve();
+      };
+      this.#handOutProgress();
+    });
+  }
+
+  /** A connection the old master handed over in an upgrade: served as a new or woken one. */
+  adopt(handle: NativeHandle, head: string | undefined, listener: number | undefined): void {
+    this.#dispatcher.adopt(handle, head, listener);
   }
 
   /** Kills every child at once (second signal). */

@@ -105,6 +105,11 @@ export class Parking {
     this.#monitor?.stop();
   }
 
+  /** A master upgrade: the monitor hands every parked socket back (each arrives as a `wake`). */
+  release(): void {
+    this.#monitor?.channel.post({ t: 'release' });
+  }
+
   kill(): void {
     this.#halt();
     this.#monitor?.kill();

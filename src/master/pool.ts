@@ -101,12 +101,15 @@ export class WorkerPool {
    */
   async replace(old: WorkerLink | undefined): Promise<void> {
     const fresh = this.spawn();
+    fresh.onTrial = true;
     try {
       await withTimeout(fresh.started, this.#config.startTimeout, `new worker not ready within ${this.#config.startTimeout} ms`);
     } catch (error) {
       fresh.retiring = true; // its exit is expected: not a crash to restart
       fresh.kill();
       throw error;
+    } finally {
+      fresh.onTrial = false;
     }
     this.#quickDeaths = 0;
     this.errored = null;
@@ -149,7 +152,7 @@ export class WorkerPool {
     this.#fdExhaustedByExited += worker.descriptors.exhausted;
     this.#droppedByExited += worker.droppedOnTheWay;
     const lived = Date.now() - worker.startedAt;
-    const expected = this.#stopping || worker.retiring;
+    const expected = this.#stopping || worker.retiring || worker.onTrial;
     if (worker.spawnError !== null) return this.#spawnFailed(worker, code, signal);
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');
     this.#events.exit?.(worker, code, signal);

@@ -104,6 +104,8 @@ export class SystemdNotifier {
   readonly #timers: NodeJS.Timeout[] = [];
   #lastStatus = '';
   #warned = false;
+  /** After a master upgrade's hand-over: the new master speaks for the service now. */
+  #silenced = false;
 
   constructor(target: NotifyTarget, log: Logger) {
     this.#target = target;
@@ -126,9 +128,21 @@ export class SystemdNotifier {
     this.#log.info({ everyMs }, 'systemd watchdog: pinging');
   }
 
-  ready(status: string): void {
+  /** `mainPid`: this process is the service's main one from now on (the new master of an upgrade; needs NotifyAccess=all). */
+  ready(status: string, mainPid = false): void {
     this.#lastStatus = status;
-    this.#send(['READY=1', `STATUS=${status}`]);
+    this.#send(['READY=1', ...(mainPid ? [`MAINPID=${process.pid}`] : []), `STATUS=${status}`]);
+  }
+
+  /** The socket and watchdog period, for the environment of a new master (an upgrade) that will notify in this one's place. */
+  get target(): NotifyTarget {
+    return this.#target;
+  }
+
+  /** Sends nothing more (messages already queued still go): a master upgrade handed the service to the new master. */
+  silence(): void {
+    this.#silenced = true;
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
   }
 
   /** A reload begins; MONOTONIC_USEC is CLOCK_MONOTONIC, which Node's hrtime reads on Linux. */
@@ -161,6 +175,7 @@ export class SystemdNotifier {
    * never makes the queue grow.
    */
   #send(lines: string[], replace = false): void {
+    if (this.#silenced) return;
     const variable = lines[0]!.split('=')[0];
     const waiting = replace ? this.#queue.findIndex((m) => m.length === 1 && m[0]!.split('=')[0] === variable) : -1;
     if (waiting >= 0) this.#queue[waiting] = lines;

@@ -106,6 +106,18 @@ export class SharedAccept {
     polling.close();
   }
 
+  /**
+   * A master upgrade: this master stops accepting (its TCP copies close; the
+   * new master holds copies of its own), and its unix sockets are left open
+   * until it exits: closing the descriptor that bound one would unlink the
+   * path the new master serves on.
+   */
+  release(): void {
+    this.#closed = true;
+    this.#ticker.stop();
+    for (const l of this.listeners) if (l.pollable) l.socket.close();
+  }
+
   /** Stops accepting: closes the master's copies (the workers close theirs as they stop). */
   close(): void {
     this.#closed = true;

@@ -14,8 +14,16 @@ export interface UnderSystemd {
   readonly config: ClusterConfig;
   /** Once the master exists: logs what was adopted, and follows its state for systemd. */
   attach(master: NotifySource, log: Logger): void;
-  /** READY=1: every address listens and the minimum of workers is ready (after `start`). */
-  ready(): void;
+  /**
+   * READY=1: every address listens and the minimum of workers is ready (after
+   * `start`); `mainPid` for the new master of an upgrade, which becomes the
+   * service's main process.
+   */
+  ready(mainPid?: boolean): void;
+  /** For a master upgrade: NOTIFY_SOCKET and WATCHDOG_USEC for the new master's environment (empty when not under systemd). */
+  notifyEnv(): Record<string, string>;
+  /** A master upgrade handed over: this master notifies nothing more (no STOPPING=1 as it leaves). */
+  silence(): void;
   /** Stops the watchdog pings and waits for messages still on their way. */
   close(): Promise<void>;
 }
@@ -40,8 +48,15 @@ export function underSystemd(config: ClusterConfig, listenGiven: boolean): Under
       source = master;
       if (target) notifier = watchSystemd(target, master, log);
     },
-    ready() {
-      if (notifier && source) notifier.ready(statusLine(source.status()));
+    ready(mainPid = false) {
+      if (notifier && source) notifier.ready(statusLine(source.status()), mainPid);
+    },
+    notifyEnv() {
+      if (!target) return {};
+      return { NOTIFY_SOCKET: target.socket, ...(target.watchdogUsec === null ? {} : { WATCHDOG_USEC: String(target.watchdogUsec) }) };
+    },
+    silence() {
+      notifier?.silence();
     },
     close: async () => notifier?.close(),
   };

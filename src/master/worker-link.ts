@@ -44,6 +44,12 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   retiring = false;
   /** A replacement is starting; it retires once that one is ready. */
   recycling = false;
+  /**
+   * Started by a reload or a recycle and not ready yet: if it exits now, the
+   * reload fails (the old workers keep serving); it is not a pool member to
+   * restart, nor a death that counts toward a crash loop.
+   */
+  onTrial = false;
   /** Requests after which it is recycled: --max-requests plus a random share of the jitter. */
   readonly requestLimit: number;
 

@@ -32,6 +32,9 @@ const channel = new Channel<MasterToMonitor, MonitorToMaster>(
       case 'watch':
         // The keep-alive time counts from when the connection went idle in its worker.
         return handle !== undefined && parked.watch(m.id, handle, config.keepAliveTimeout - m.idleFor);
+      case 'release':
+        parked.releaseAll();
+        return true;
       case 'shutdown':
         stop('shutdown');
         return true;

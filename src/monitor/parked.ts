@@ -64,6 +64,20 @@ export class ParkedSockets {
     for (const s of this.#sockets.keys()) s.destroy();
   }
 
+  /**
+   * Hands every socket back now (a master upgrade moves them to the new
+   * master), each as a wake with nothing read: a socket's 'data' handler takes
+   * whatever arrives at once, so none holds bytes here that would be lost.
+   */
+  releaseAll(): void {
+    for (const [socket, parked] of this.#sockets) {
+      this.#sockets.delete(socket);
+      const handle = takeHandle(socket);
+      if (handle) this.#events.wake(parked.id, handle, Buffer.alloc(0));
+    }
+    this.#events.forgot(0);
+  }
+
   /** First chunk from a parked client: stop reading and hand the socket back with the chunk. */
   onData(socket: net.Socket, head: Buffer): void {
     const parked = this.#sockets.get(socket);

@@ -16,11 +16,12 @@ export function readChildEnv(expectedRole: ChildRole): { id: number; config: Clu
 
 /**
  * Signals meant for the master that reach a child when they are sent to the
- * whole process group: SIGHUP (reload) must not end it, and SIGUSR1 (reopen
- * log files) must not start Node's inspector on port 9229, its default.
+ * whole process group: SIGHUP (reload) and SIGUSR2 (upgrade the master) must
+ * not end it, and SIGUSR1 (reopen log files) must not start Node's inspector
+ * on port 9229, its default.
  */
 export function ignoreMasterSignals(): void {
-  for (const signal of ['SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => {});
+  for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(signal, () => {});
 }
 
 /** How often a child also looks for its master, in case the IPC channel's 'disconnect' was missed. */

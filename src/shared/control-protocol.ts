@@ -30,6 +30,7 @@ const request = <const C extends string, T extends z.ZodRawShape>(cmd: C, shape:
 export const ControlRequestSchema = z.discriminatedUnion('cmd', [
   request('status', {}),
   request('reload', {}),
+  request('upgrade', {}),
   request('stop', {}),
   /** `to`: the pool's new size; `by`: a change relative to the live workers. Exactly one. */
   request('scale', {
@@ -61,6 +62,11 @@ export interface ReloadResult {
   readonly workers: number;
 }
 
+/** `upgrade`: the new master, ready; the old one hands over and exits after the reply. */
+export interface UpgradeResult {
+  readonly pid: number;
+}
+
 export interface ScaleResult {
   readonly min: number;
   readonly max: number;
@@ -74,6 +80,7 @@ export interface StopResult {
 export interface ControlResults {
   status: StatusResult;
   reload: ReloadResult;
+  upgrade: UpgradeResult;
   stop: StopResult;
   scale: ScaleResult;
   logs: { readonly lines: number };

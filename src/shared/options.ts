@@ -32,6 +32,8 @@ export interface OptionSpec {
   readonly env: boolean;
   /** A filesystem path (`path`) or listen address(es) (`address`): relative paths are anchored (src/config/paths.ts). */
   readonly paths?: 'path' | 'address';
+  /** Never shown in errors or by `config` (a passphrase). */
+  readonly secret?: true;
 }
 
 const MAX_COUNT = 1_000_000;
@@ -130,7 +132,7 @@ export const OPTIONS = {
     describe: 'PEM CA certificates trusted for client certificates (asked for, not required)', defaultText: 'none',
   },
   tlsPassphrase: {
-    kind: 'string', schema: z.string().optional(), expected: 'a passphrase', ...on,
+    kind: 'string', schema: z.string().optional(), expected: 'a passphrase', ...on, secret: true,
     describe: 'passphrase of an encrypted --tls-key (better in ROCKET_TLS_PASSPHRASE than on a command line)', defaultText: 'none',
   },
   tlsMinVersion: {

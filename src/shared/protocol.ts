@@ -26,6 +26,7 @@
  */
 
 import type { Registry } from 'prom-client';
+import type { ClusterConfig } from './config.js';
 
 /** Version of the envelope; a peer with another version is a bug, not a guess. */
 export const PROTOCOL_VERSION = 1;
@@ -165,6 +166,8 @@ export type MasterToMonitor =
   | Ack
   /** `idleFor`: how long the connection has already been idle in its worker, in ms. */
   | { readonly t: 'watch'; readonly id: number; readonly idleFor: number }
+  /** A master upgrade: hand every parked socket back now, as a `wake` with what has been read (often nothing). */
+  | { readonly t: 'release' }
   | { readonly t: 'shutdown' };
 
 export type MonitorToMaster =
@@ -176,7 +179,46 @@ export type MonitorToMaster =
   | { readonly t: 'heartbeat'; readonly parked: number }
   | { readonly t: 'wake'; readonly id: number; readonly head: string };
 
-export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | MonitorToMaster;
+/**
+ * How a cluster was started, so that a master upgrade can resolve its config
+ * again from what is on disk now (the config file, the same flags and
+ * environment): the `start` command's request, as src/config/cli.ts builds it.
+ */
+export interface StartOrigin {
+  readonly app?: string;
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly configPath?: string;
+}
+
+/**
+ * A master upgrade (`rocket-cluster upgrade`, SIGUSR2), between the old master
+ * and the new one it forks from the code on disk:
+ *
+ *   old ── start{name,origin,listeners,admin} ──▶ new
+ *   old ── listener{index}+listening socket ────▶ new   (each, then the admin one: index -1)
+ *   old ◀── ready{pid,addresses} | failed{code,message} ── new   (workers and monitor ready)
+ *   old ── conn{head}+handle ───────────────────▶ new   (idle, parked and queued connections, until none is left)
+ *   old ── control-free ────────────────────────▶ new   (the old master closed its control socket: the name is free)
+ *   old ── done ────────────────────────────────▶ new   (nothing more comes; the old master exits)
+ */
+export type OldToNewMaster =
+  | Ack
+  /** `logDir`: the old master's (a daemon's default one is not in its origin), so the logs carry over. */
+  /** `addresses`: the old master's listen addresses as bound (port 0 resolved), in --listen order. */
+  | { readonly t: 'start'; readonly name: string; readonly origin: StartOrigin; readonly logDir?: string; readonly addresses: readonly string[]; readonly admin: boolean }
+  | { readonly t: 'listener'; readonly index: number }
+  | { readonly t: 'conn'; readonly head?: string; readonly listener?: number }
+  | { readonly t: 'control-free' }
+  | { readonly t: 'done' };
+
+export type NewToOldMaster =
+  | Ack
+  | { readonly t: 'ready'; readonly pid: number; readonly addresses: readonly string[] }
+  | { readonly t: 'failed'; readonly code: string; readonly message: string };
+
+export type AnyMessage = MasterToWorker | WorkerToMaster | MasterToMonitor | MonitorToMaster | OldToNewMaster | NewToOldMaster;
 
 export function wrap<M>(m: M, seq?: number): Envelope<M> {
   return seq === undefined ? { tag: TAG, v: PROTOCOL_VERSION, m } : { tag: TAG, v: PROTOCOL_VERSION, seq, m };
@@ -197,6 +239,12 @@ export interface MasterReady {
  * sends it its resolved ClusterConfig as the one message, and waits for one
  * answer before both close the channel.
  */
+/** The one message the CLI sends a daemon's master: its config, and what it was resolved from. */
+export interface DaemonStart {
+  readonly config: ClusterConfig;
+  readonly origin: StartOrigin;
+}
+
 export type DaemonToCli =
   | { readonly t: 'ready'; readonly ready: MasterReady }
   | { readonly t: 'failed'; readonly code: string; readonly message: string };

@@ -10,11 +10,13 @@ import { probeInternals } from '../shared/node-internals/probe.js';
 import type { ListenSocket } from '../shared/node-internals/shared-listener.js';
 import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, type SurplusReason, type WorkerLoad, type WorkerToMaster } from '../shared/protocol.js';
 import { accessLine } from './access-log.js';
+import { gateRequests } from './request-gate.js';
 import { requestHook } from './request-hook.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
 import { TlsFront } from './tls-front.js';
 import { workerDescriptors } from './descriptors.js';
+import { exitIfOrphaned } from './orphan.js';
 import type { WorkerMetrics } from './metrics.js';
 
 const REPORT_MS = 20;
@@ -113,6 +115,8 @@ export class WorkerRuntime {
       access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget()) : null,
     });
     server.prependListener('request', hook);
+    // Outermost: a request that breaks HTTP/1.1's framing or Host rules reaches neither the hook nor the app.
+    gateRequests(server);
     if (callback) server.once('listening', callback);
     this.#listening = new Promise((resolve) => server.once('listening', () => resolve()));
     const first = c.listen[0];
@@ -305,6 +309,7 @@ export class WorkerRuntime {
     const fds = workerDescriptors(this.#log);
     if (now - this.#rssAt >= HEARTBEAT_MS) {
       this.#rssAt = now;
+      exitIfOrphaned(now, this.#config.shutdownTimeout, this.#log);
       fds.sample(now);
       try {
         this.#rss = process.memoryUsage.rss();

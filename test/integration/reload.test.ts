@@ -83,6 +83,24 @@ describe('rolling reload (SIGHUP)', () => {
     expect(await res.json()).toMatchObject({ version: 'v1' });
   });
 
+  it('a reload whose new worker exits before it is ready is aborted: the dead worker is not restarted, nor counted toward a crash loop', async () => {
+    const app = writeApp('exits.mjs', 'v1');
+    const cluster = await startCluster(app, ['--workers', '2']);
+    const before = (await cluster.status()).workers.map((w) => w.pid);
+    fs.writeFileSync(app, 'process.exit(1);\n');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const aborted = cluster.waitForLog((l) => l.msg.startsWith('reload aborted') && cluster.logs.filter((x) => x.msg.startsWith('reload aborted')).length === attempt);
+      cluster.child.kill('SIGHUP');
+      await aborted;
+      await expect.poll(async () => (await cluster.status()).workers.map((w) => w.pid), { timeout: 10_000 }).toEqual(before);
+    }
+    const status = await cluster.status();
+    expect(status.pool.errored).toBeNull();
+    expect(status.restarts).toBe(0);
+    expect(status.workers.every((w) => w.state === 'ready' && w.generation === 1)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${cluster.port}/`)).status).toBe(200);
+  });
+
   it('refuses a second reload while one is running', async () => {
     const app = writeApp('slow-start.mjs', 'v1', 800);
     const cluster = await startCluster(app, ['--workers', '1']);

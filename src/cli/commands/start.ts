@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { appRequest, withAppOptions, type AppArgs } from '../../config/cli.js';
 import { resolveApps, singleApp } from '../../config/resolve-apps.js';
+import type { StartOrigin } from '../../shared/protocol.js';
 import { runCommand, type SetCode } from '../exit.js';
 
 type StartArgs = AppArgs & { daemon?: boolean };
@@ -32,16 +33,18 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
         // So are certificates and keys that cannot be used: exit 2 naming the file, before anything binds.
         const { preflight } = await import('../../master/preflight.js');
         for (const { config } of resolved.apps) preflight(config);
+        // What a master upgrade resolves the new master's config from again (the file as it is then).
+        const origin = startOrigin(args);
         // Loaded here, not at the top: every other command (and --help) stays quick to start.
         if (!args.daemon) {
           const { runMaster } = await import('../../master/main.js');
           const app = singleApp(resolved);
           // Under systemd socket activation, a --listen left to its default means: serve the sockets systemd passed.
-          return runMaster(app.config, { listenGiven: app.sources.listen.kind !== 'default' });
+          return runMaster(app.config, { listenGiven: app.sources.listen.kind !== 'default', origin });
         }
         const { startDaemon } = await import('../daemon.js');
         for (const { config } of resolved.apps) {
-          const ready = await startDaemon(config);
+          const ready = await startDaemon(config, origin);
           process.stdout.write(
             [
               `started ${ready.name} (pid ${ready.pid})`,
@@ -55,4 +58,11 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
         }
       }),
   };
+}
+
+/** The request `start` resolved its config from, as plain data: it crosses IPC to a daemon and to an upgrade's new master. */
+function startOrigin(args: StartArgs): StartOrigin {
+  const request = appRequest(args);
+  const flags = Object.fromEntries(Object.entries(request.flags).filter(([key, value]) => key !== '_' && key !== '$0' && typeof value !== 'function'));
+  return { ...request, flags, env: { ...request.env } };
 }

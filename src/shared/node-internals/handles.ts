@@ -33,6 +33,15 @@ export function handleOf(socket: net.Socket): NativeHandle | null {
 }
 
 /**
+ * The listening handle of a `net.Server` (`_handle`, as for a socket), to lend
+ * to another process: a master upgrade passes it to the new master, whose
+ * `listen({ fd })` takes over the same listening socket. Null once closed.
+ */
+export function listeningHandleOf(server: net.Server): NativeHandle | null {
+  return (server as unknown as SocketInternals)._handle ?? null;
+}
+
+/**
  * Takes the handle away from a socket without closing it: reading stops at the
  * C++ level (so no byte is read into a process that will not own the socket),
  * then the JS socket is destroyed with no handle left to close, which runs every
