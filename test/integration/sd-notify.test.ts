@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fixture, launch } from '../helpers/cluster.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { runCli } from '../helpers/cli.js';
+import { alive, fixture, launch } from '../helpers/cluster.js';
 import { notifyReceiver, type NotifyMessage } from '../helpers/systemd.js';
 
 /** The address in a STATUS= line: `…; listening 127.0.0.1:PORT`. */
@@ -45,5 +47,29 @@ describe('sd_notify: the master tells systemd what it does', () => {
     const order = kinds.filter((k) => k !== 'WATCHDOG' && k !== 'STATUS');
     expect(order).toEqual(['READY', 'RELOADING', 'READY', 'STOPPING']);
     expect(kinds.filter((k) => k === 'WATCHDOG').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a master upgrade: the new master sends READY=1 with MAINPID= its pid, and the old one no STOPPING=1', async () => {
+    const receiver = await notifyReceiver(`@rc-notify-up-${process.pid}-${Date.now()}`);
+    const master = launch(['start', fixture('env-app.mjs'), '--listen', '127.0.0.1:0', '--workers', '1', '--name', 'notifyup'], {
+      env: { NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: undefined, WATCHDOG_PID: undefined },
+    });
+    const ready = await receiver.next((m) => m.vars.get('READY') === '1');
+    expect(ready.message.vars.has('MAINPID')).toBe(false);
+    const upgraded = await runCli(master.home, ['upgrade', 'notifyup']);
+    expect(upgraded.code).toBe(0);
+    const newPid = Number(/new master pid (\d+)/.exec(upgraded.stdout)?.[1]);
+    onCleanup(async () => {
+      if (!alive(newPid)) return;
+      process.kill(newPid, 'SIGKILL');
+      await expect.poll(() => alive(newPid), { timeout: 10_000 }).toBe(false);
+    });
+    const taken = await receiver.next((m) => m.vars.get('READY') === '1', ready.index + 1);
+    expect(taken.message.vars.get('MAINPID')).toBe(String(newPid));
+    expect((await master.exited).code).toBe(0);
+    // The old master left without a word: the service is the new master's.
+    expect(receiver.messages.some((m) => m.vars.get('STOPPING') === '1')).toBe(false);
+    expect((await runCli(master.home, ['stop', 'notifyup'])).code).toBe(0);
+    await receiver.next((m) => m.vars.get('STOPPING') === '1', taken.index + 1);
   });
 });
