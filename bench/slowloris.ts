@@ -21,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopAll } from './children.js';
+import { cpuMs } from './procfs.js';
 import { print, progress } from './report.js';
 import { startRocket } from './servers.js';
 import { percentile } from './stats.js';
@@ -160,8 +161,24 @@ async function floodProcess(port: number, count: number, ms: number): Promise<Fl
   }
 }
 
-async function phase(port: number, withFlood: boolean): Promise<{ fresh: Sample[]; keepAlive: Sample[]; slow?: FloodResult; listenDrops: number | null }> {
+/** CPU time (ms) of every process of the cluster so far. */
+function clusterCpuMs(tree: () => number[]): number {
+  return tree().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+}
+
+interface Phase {
+  readonly fresh: Sample[];
+  readonly keepAlive: Sample[];
+  readonly slow?: FloodResult;
+  readonly listenDrops: number | null;
+  /** The cluster's CPU (all its processes) over the phase, as a share of one core. */
+  readonly serverCores: number;
+}
+
+async function phase(port: number, withFlood: boolean, tree: () => number[]): Promise<Phase> {
   const dropsBefore = listenDrops();
+  const cpuBefore = clusterCpuMs(tree);
+  const startedAt = performance.now();
   const slow = withFlood ? floodProcess(port, SLOW, SECONDS * 1000 + 500) : undefined;
   // Let the flood's connections arrive before the clients whose latency counts start.
   if (withFlood) await sleep(500);
@@ -169,7 +186,8 @@ async function phase(port: number, withFlood: boolean): Promise<{ fresh: Sample[
   const [fresh, keepAlive] = await Promise.all([normalClients(port, false, until), normalClients(port, true, until)]);
   const result = { fresh, keepAlive, ...(slow ? { slow: await slow } : {}) };
   const dropsAfter = listenDrops();
-  return { ...result, listenDrops: dropsBefore === null || dropsAfter === null ? null : dropsAfter - dropsBefore };
+  const serverCores = (clusterCpuMs(tree) - cpuBefore) / (performance.now() - startedAt);
+  return { ...result, serverCores, listenDrops: dropsBefore === null || dropsAfter === null ? null : dropsAfter - dropsBefore };
 }
 
 if (process.argv[2] === FLOOD_CHILD) {
@@ -186,9 +204,10 @@ async function main(): Promise<void> {
     const server = await startRocket({ extraArgs: ['--headers-timeout', String(HEADERS_TIMEOUT), ...CHECK_ARGS] });
     const port = Number(new URL(server.url).port);
     progress(`slowloris: ${server.name} on ${port}, --headers-timeout ${HEADERS_TIMEOUT}; normal clients alone for ${SECONDS} s`);
-    const alone = await phase(port, false);
+    const tree = () => server.process.tree();
+    const alone = await phase(port, false, tree);
     progress(`slowloris: now with ${SLOW} slow connections for ${SECONDS} s`);
-    const attacked = await phase(port, true);
+    const attacked = await phase(port, true, tree);
     const slow = attacked.slow!;
     const closeMs = slow.closed.map((c) => c.closeMs);
     const answered408 = slow.closed.filter((c) => c.answer.startsWith('HTTP/1.1 408')).length;
@@ -212,6 +231,7 @@ async function main(): Promise<void> {
         `First byte to close, by 250 ms: ${histogram(closeMs, 250)}.`,
         `SYNs dropped on full listen queues, machine-wide (other jobs included): ${alone.listenDrops ?? '—'} alone, ${attacked.listenDrops ?? '—'} during the flood; ` +
         `load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
+        `The cluster's CPU (master, monitor, workers), in cores: ${alone.serverCores.toFixed(2)} alone, ${attacked.serverCores.toFixed(2)} during the flood.`,
         '',
       ].join('\n'),
     );
