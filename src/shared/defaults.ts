@@ -64,7 +64,7 @@ export const DEFAULTS = {
   /** A worker that has not said `ready` by then is a failed start. */
   startTimeout: 15_000,
   /** How often Node checks headersTimeout/requestTimeout; bounds how late a 408 can be. */
-  timeoutCheckInterval: 1000,
+  timeoutCheckInterval: 250,
   /** A peer that does not acknowledge a handle within this is considered hung. */
   ackTimeout: 10_000,
   logLevel: 'info',
