@@ -81,6 +81,10 @@ export class ControlServer {
         process.umask(umask);
       }
     });
+    // Listening: an accept error now (EMFILE, when libuv cannot keep its spare descriptor) is emitted as 'error' on
+    // the server, and without a listener it would end the master. The CLI's next try gets through once descriptors free.
+    server.removeAllListeners('error');
+    server.on('error', (e: NodeJS.ErrnoException) => log.debug({ code: e.code }, 'control socket: accept failed'));
     const st = fs.lstatSync(p);
     if (!st.isSocket() || (st.mode & 0o777) !== 0o600) {
       server.close();
