@@ -6,7 +6,7 @@ import { ControlServer } from '../control/server.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
 import { Master, type InheritedListeners } from './master.js';
-import { MasterUpgrade, type UpgradeOutcome } from './upgrade.js';
+import { upgradeTrigger } from './upgrade.js';
 import type { StartOrigin } from '../shared/protocol.js';
 import { chownTree, dropPrivileges, resolveIdentity, type Identity } from './privileges.js';
 import { routeChildOutput, runChildrenAs } from './spawn.js';
@@ -112,37 +112,17 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     stopRequested('control');
     await master.stop();
   };
-  // `rocket-cluster upgrade` and SIGUSR2: a new master takes over; this one resolves `upgraded` once it has handed everything on.
-  let upgrading = false;
-  let upgraded: () => void = () => {};
-  const handedOn = new Promise<void>((resolve) => (upgraded = resolve));
-  const upgrade = async (): Promise<UpgradeOutcome> => {
-    if (!options.origin) return { done: false, reason: 'this master was not started by the rocket-cluster CLI: there is nothing to start the new one from' };
-    if (upgrading || !master.running) return { done: false, reason: upgrading ? 'an upgrade is running' : 'the cluster is not running (starting, reloading or stopping)' };
-    upgrading = true;
-    const up = new MasterUpgrade({
-      ...{ config, origin: options.origin, log },
-      // Under systemd, the new master notifies in this one's place (READY=1 with MAINPID=).
-      env: systemd.notifyEnv(),
-      addresses: () => master.addresses,
-      listeners: () => master.upgradeListeners(),
-      handOut: (handOver) => master.handOut(handOver),
-      freeControl: () => {
-        control?.close();
-        control = null;
-      },
-    });
-    const outcome = await up.start();
-    if (!outcome.done) {
-      upgrading = false;
-      log.error({ reason: outcome.reason }, `upgrade aborted, this master keeps serving: ${outcome.reason}`);
-      return outcome;
-    }
-    log.info({ newMasterPid: outcome.pid }, 'upgrade: the new master is ready; handing over');
-    systemd.silence(); // the service is the new master's now: no STOPPING=1 from this one as it leaves
-    void up.finish().then(upgraded);
-    return outcome;
-  };
+  // `rocket-cluster upgrade` and SIGUSR2: a new master takes over; `handedOn` resolves once this one has handed everything on.
+  const { upgrade, handedOn } = upgradeTrigger({
+    ...{ config, origin: options.origin, log, master },
+    // Under systemd, the new master notifies in this one's place (READY=1 with MAINPID=), and this one falls silent.
+    notifyEnv: () => systemd.notifyEnv(),
+    silence: () => systemd.silence(),
+    freeControl: () => {
+      control?.close();
+      control = null;
+    },
+  });
   process.on('SIGUSR2', () => void upgrade());
   const openControl = async (): Promise<RocketError | null> => {
     try {

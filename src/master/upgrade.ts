@@ -116,3 +116,57 @@ export class MasterUpgrade {
     return true;
   }
 }
+
+/** What `upgradeTrigger` needs of the running master and its surroundings. */
+export interface UpgradeTriggerParts {
+  readonly config: ClusterConfig;
+  /** How the cluster was started; without it (not started by the CLI) upgrades are refused. */
+  readonly origin: StartOrigin | undefined;
+  readonly log: Logger;
+  readonly master: {
+    readonly running: boolean;
+    readonly addresses: readonly string[];
+    upgradeListeners(): { readonly listen: readonly NativeHandle[]; readonly admin: NativeHandle | null };
+    handOut(handOver: (item: PendingConnection) => void): Promise<void>;
+  };
+  /** systemd's NOTIFY_SOCKET (and watchdog) for the new master's environment. */
+  notifyEnv(): Readonly<Record<string, string>>;
+  /** This master stops notifying systemd: the service is the new master's. */
+  silence(): void;
+  freeControl(): void;
+}
+
+/**
+ * `rocket-cluster upgrade` and SIGUSR2 for one running master: one upgrade at
+ * a time, only while running. `upgrade` resolves once the new master is ready
+ * (or has failed, and this master goes on); `handedOn` once this master has
+ * handed everything over and may exit.
+ */
+export function upgradeTrigger(p: UpgradeTriggerParts): { upgrade(): Promise<UpgradeOutcome>; handedOn: Promise<void> } {
+  let upgrading = false;
+  let handed: () => void = () => {};
+  const handedOn = new Promise<void>((resolve) => (handed = resolve));
+  const upgrade = async (): Promise<UpgradeOutcome> => {
+    const { origin, master, log } = p;
+    if (!origin) return { done: false, reason: 'this master was not started by the rocket-cluster CLI: there is nothing to start the new one from' };
+    if (upgrading || !master.running) return { done: false, reason: upgrading ? 'an upgrade is running' : 'the cluster is not running (starting, reloading or stopping)' };
+    upgrading = true;
+    const up = new MasterUpgrade({
+      ...{ config: p.config, origin, log, env: p.notifyEnv(), freeControl: p.freeControl },
+      addresses: () => master.addresses,
+      listeners: () => master.upgradeListeners(),
+      handOut: (handOver) => master.handOut(handOver),
+    });
+    const outcome = await up.start();
+    if (!outcome.done) {
+      upgrading = false;
+      log.error({ reason: outcome.reason }, `upgrade aborted, this master keeps serving: ${outcome.reason}`);
+      return outcome;
+    }
+    log.info({ newMasterPid: outcome.pid }, 'upgrade: the new master is ready; handing over');
+    p.silence(); // no STOPPING=1 from this one as it leaves
+    void up.finish().then(handed);
+    return outcome;
+  };
+  return { upgrade, handedOn };
+}
