@@ -34,14 +34,18 @@ export function guardListener(log: ChildLog, listener: RequestListener): Request
  * run inside `emit`, so that is where a synchronous throw can be caught.
  */
 export function guardServerEmit(log: ChildLog, server: Pick<http.Server, 'emit'>): void {
-  const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
-  server.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request') return emit(event, ...args);
+  const emit = server.emit;
+  // No rest parameters and no bound function on this per-request path: that pattern cost the request gate a
+  // quarter of keep-alive throughput (request-gate.ts).
+  /* eslint-disable prefer-rest-params */
+  server.emit = function guardedEmit(this: http.Server, event: string | symbol, req?: unknown, res?: unknown): boolean {
+    if (event !== 'request') return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
     try {
-      return emit(event, ...args);
+      return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
     } catch (error) {
-      failRequest(log, args[0] as http.IncomingMessage, args[1] as http.ServerResponse, error);
+      failRequest(log, req as http.IncomingMessage, res as http.ServerResponse, error);
       return true;
     }
   } as typeof server.emit;
+  /* eslint-enable prefer-rest-params */
 }
