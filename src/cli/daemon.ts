@@ -10,10 +10,19 @@ import { RocketError, isErrorCode } from '../shared/errors.js';
 
 const ENTRY = fileURLToPath(new URL('../master/daemon-main.js', import.meta.url));
 
-/** Where a daemon's log files go unless --log-dir says otherwise; kept across logins, unlike $XDG_RUNTIME_DIR. */
-export function defaultLogDir(): string {
+/**
+ * Where a daemon's log files go unless --log-dir says otherwise; kept across
+ * logins, unlike $XDG_RUNTIME_DIR. A daemon started as root with --user
+ * writes them as that user once it has dropped root, and root's home is closed
+ * to it (rotation creates files): its logs go to /var/log/rocket-cluster.
+ */
+export function defaultLogDir(config?: Pick<ClusterConfig, 'user'>): string {
+  if (config?.user !== undefined && process.getuid?.() === 0) return SYSTEM_LOG_DIR;
   return path.join(os.homedir(), '.rocket-cluster', 'logs');
 }
+
+/** The default log directory of daemons started as root with --user. */
+export const SYSTEM_LOG_DIR = '/var/log/rocket-cluster';
 
 /**
  * Starts a master detached from this terminal (its own session, no stdin) and
@@ -22,10 +31,12 @@ export function defaultLogDir(): string {
  * the logger (a crash of the master itself) goes to `stderr.log` there.
  */
 export async function startDaemon(config: ClusterConfig, origin: StartOrigin): Promise<MasterReady & { logDir: string }> {
-  const logDir = config.logDir ?? defaultLogDir();
+  const logDir = config.logDir ?? defaultLogDir(config);
   const dir = path.join(logDir, config.name);
   let stderr: number;
   try {
+    // The shared parent of --user daemons' logs must be traversable by each user; each cluster's own stays 0700.
+    if (logDir === SYSTEM_LOG_DIR) fs.mkdirSync(logDir, { recursive: true, mode: 0o755 });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     stderr = fs.openSync(path.join(dir, 'stderr.log'), 'a', 0o600);
   } catch (error) {

@@ -10,25 +10,36 @@ import {
 import { RocketError, isErrorCode } from '../shared/errors.js';
 import { LineReader } from './line-reader.js';
 import { probeSocket } from './probe.js';
-import { checkRuntimeDir, runtimeDirPath, socketNames, socketPath } from './runtime-dir.js';
+import { checkRuntimeDir, controlDirs, socketNames, socketPath } from './runtime-dir.js';
 
 type Body<C extends ControlRequest['cmd']> = Omit<Extract<ControlRequest, { cmd: C }>, 'v' | 'cmd'>;
 
-/** The runtime directory if it exists and is safe; null if no cluster was ever started. */
-function existingRuntimeDir(): string | null {
-  const dir = runtimeDirPath();
-  if (!fs.existsSync(dir)) return null;
-  checkRuntimeDir(dir);
-  return dir;
+/** The runtime directories that exist and are safe (see controlDirs); none if no cluster was ever started. */
+function existingRuntimeDirs(): string[] {
+  const dirs = controlDirs();
+  for (const dir of dirs) checkRuntimeDir(dir);
+  return dirs;
+}
+
+/**
+ * The control socket of `name`: the one directory that has one (its own or a
+ * --user cluster's), or where several do, the first that answers (a stale
+ * one left by a killed cluster must not hide a running one of the same name).
+ */
+async function findSocket(name: string): Promise<string | null> {
+  const paths = existingRuntimeDirs()
+    .map((dir) => socketPath(dir, name))
+    .filter((p) => fs.existsSync(p));
+  if (paths.length <= 1) return paths[0] ?? null;
+  for (const p of paths) if ((await probeSocket(p)) === 'live') return p;
+  return paths[0] ?? null;
 }
 
 /** Names of the running clusters: those whose control socket answers (a killed cluster leaves a stale one). */
 export async function clusterNames(): Promise<string[]> {
-  const dir = existingRuntimeDir();
-  if (dir === null) return [];
-  const names = socketNames(dir);
-  const live = await Promise.all(names.map(async (name) => (await probeSocket(socketPath(dir, name))) !== 'stale'));
-  return names.filter((_, i) => live[i]);
+  const sockets = existingRuntimeDirs().flatMap((dir) => socketNames(dir).map((name) => ({ name, path: socketPath(dir, name) })));
+  const live = await Promise.all(sockets.map(async (s) => (await probeSocket(s.path)) !== 'stale'));
+  return [...new Set(sockets.filter((_, i) => live[i]).map((s) => s.name))].sort();
 }
 
 /**
@@ -43,9 +54,16 @@ export function controlRequest<C extends ControlRequest['cmd']>(
   body: Body<C>,
   options: { timeoutMs?: number; onLine?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<ControlResults[C]> {
-  const dir = existingRuntimeDir();
-  if (dir === null) return Promise.reject(notRunning(name));
-  const p = socketPath(dir, name);
+  return findSocket(name).then((p) => (p === null ? Promise.reject(notRunning(name)) : request(p, name, cmd, body, options)));
+}
+
+function request<C extends ControlRequest['cmd']>(
+  p: string,
+  name: string,
+  cmd: C,
+  body: Body<C>,
+  options: { timeoutMs?: number; onLine?: (line: string) => void; signal?: AbortSignal },
+): Promise<ControlResults[C]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(p);
     const reader = new LineReader(MAX_REPLY_BYTES);

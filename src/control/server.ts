@@ -14,7 +14,7 @@ import { assertNever } from '../shared/protocol.js';
 import type { Logger } from '../shared/logger.js';
 import { LineReader } from './line-reader.js';
 import { probeSocket } from './probe.js';
-import { ensureRuntimeDir, socketPath } from './runtime-dir.js';
+import { ensureRuntimeDir, ensureUserRuntimeDir, socketPath } from './runtime-dir.js';
 
 /** What the master does for each command; errors are RocketErrors the CLI prints. */
 export interface ControlHandlers {
@@ -57,9 +57,14 @@ export class ControlServer {
     this.#followers = followers;
   }
 
-  /** Claims the name (refusing one in use), binds the socket and starts answering. */
-  static async open(name: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
-    const p = socketPath(ensureRuntimeDir(), name);
+  /**
+   * Claims the name (refusing one in use), binds the socket and starts
+   * answering. With an `owner` (--user), the socket and its directory are that
+   * user's (ensureUserRuntimeDir), so the master still owns them once it has
+   * dropped root.
+   */
+  static async open(name: string, handlers: ControlHandlers, log: Logger, owner: { readonly uid: number; readonly gid: number } | null = null): Promise<ControlServer> {
+    const p = socketPath(owner ? ensureUserRuntimeDir(owner) : ensureRuntimeDir(), name);
     await removeStaleSocket(p, name);
     const followers = new Set<net.Socket>();
     const server = net.createServer((socket) => serve(socket, handlers, log, followers));
@@ -85,6 +90,7 @@ export class ControlServer {
     // the server, and without a listener it would end the master. The CLI's next try gets through once descriptors free.
     server.removeAllListeners('error');
     server.on('error', (e: NodeJS.ErrnoException) => log.debug({ code: e.code }, 'control socket: accept failed'));
+    if (owner && process.getuid?.() === 0) fs.chownSync(p, owner.uid, owner.gid);
     const st = fs.lstatSync(p);
     if (!st.isSocket() || (st.mode & 0o777) !== 0o600) {
       server.close();

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { MasterReady } from '../shared/protocol.js';
 import { createLogger } from '../shared/logger.js';
 import { ControlServer } from '../control/server.js';
+import { userRuntimeDirPath } from '../control/runtime-dir.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
 import { Master, type InheritedListeners } from './master.js';
@@ -124,9 +126,12 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
     },
   });
   process.on('SIGUSR2', () => void upgrade());
+  // With --user started as root, the control socket and its directory are the user's (/run/rocket-cluster/UID): the
+  // master must still reach them once it has dropped root. The new master of an upgrade, already that user, finds them.
+  const controlOwner = identity && (process.getuid?.() === 0 || fs.existsSync(userRuntimeDirPath(identity.uid))) ? identity : null;
   const openControl = async (): Promise<RocketError | null> => {
     try {
-      control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand, upgrade), log);
+      control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand, upgrade), log, controlOwner);
       return null;
     } catch (error) {
       const e = error as RocketError;

@@ -230,7 +230,7 @@ export const OPTIONS = {
   },
   logDir: {
     kind: 'string', schema: z.string().min(1).optional(), expected: 'a directory path', ...on, paths: 'path',
-    describe: "directory for the cluster's log files (a daemon's, or a foreground cluster's when given)", defaultText: 'stdout in the foreground, ~/.rocket-cluster/logs for a daemon',
+    describe: "directory for the cluster's log files (a daemon's, or a foreground cluster's when given)", defaultText: 'stdout in the foreground, ~/.rocket-cluster/logs for a daemon (/var/log/rocket-cluster when started as root with --user)',
   },
   logMaxSize: {
     kind: 'string', schema: z.string().regex(/^\d+[kmg]$/), expected: 'a size such as 500k, 10m or 1g', ...on,

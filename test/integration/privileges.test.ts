@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../helpers/cleanup.js';
-import { fixture, launch, whenListening, type Cluster, type LogLine } from '../helpers/cluster.js';
+import { runCli, startDaemon } from '../helpers/cli.js';
+import { alive, fixture, launch, whenListening, type Cluster, type LogLine } from '../helpers/cluster.js';
 
 const ECHO = fixture('echo.mjs');
 const isRoot = process.getuid?.() === 0;
@@ -97,7 +98,43 @@ describe('privileges', () => {
       .poll(async () => (await cluster.status()).workers.filter((w) => w.generation === 2 && w.state === 'ready').length, { timeout: 20_000 })
       .toBe(2);
     for (const pid of await clusterPids(cluster)) expect(credentials(pid).uid).toBe(65534);
+    // The control socket and its directory are nobody's, so the master (nobody by now) removes its socket at exit;
+    // root's CLI finds it there.
+    const socket = '/run/rocket-cluster/65534/priv.sock';
+    expect(fs.lstatSync(socket)).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(fs.lstatSync(socket).mode & 0o777).toBe(0o600);
+    expect(fs.lstatSync(path.dirname(socket)).uid).toBe(65534);
+    expect(fs.lstatSync(path.dirname(socket)).mode & 0o777).toBe(0o700);
+    const status = await runCli(cluster.home, ['status', 'priv', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { status: { pid: number } }).status.pid).toBe(cluster.pid);
+    expect((await runCli(cluster.home, ['list'])).stdout).toContain('priv');
     expect((await cluster.stop()).code).toBe(0);
+    expect(fs.existsSync(socket)).toBe(false);
+  });
+
+  it.runIf(isRoot)('--user nobody as a daemon: its logs go to /var/log/rocket-cluster, and a master upgrade (the new master is nobody from the start) takes over its control socket', async () => {
+    const name = `privd${process.pid}`;
+    const home = fs.mkdtempSync(path.join(dir, 'home-'));
+    onCleanup(() => fs.rmSync(path.join('/var/log/rocket-cluster', name), { recursive: true, force: true }));
+    const daemon = await startDaemon(ECHO, ['--workers', '1', '--user', 'nobody', '--name', name], home);
+    expect(daemon.start.stdout).toContain(`/var/log/rocket-cluster/${name}`);
+    const socket = `/run/rocket-cluster/65534/${name}.sock`;
+    expect(fs.lstatSync(socket).uid).toBe(65534);
+    const upgraded = await runCli(home, ['upgrade', name]);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    const pid = Number(/new master pid (\d+)/.exec(upgraded.stdout)?.[1]);
+    onCleanup(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    expect(credentials(pid).uid).toBe(65534);
+    // The new master claims the socket once the old one has let it go.
+    await expect.poll(async () => (await runCli(home, ['status', name, '--json'])).stdout.includes(`"pid": ${pid}`), { timeout: 15_000 }).toBe(true);
+    expect(fs.lstatSync(socket).uid).toBe(65534);
+    expect(await statusLine(() => net.connect(daemon.port, '127.0.0.1'))).toBe('HTTP/1.1 200 OK');
+    expect((await runCli(home, ['stop', name])).code).toBe(0);
+    expect(fs.existsSync(socket)).toBe(false);
+    expect(fs.readFileSync(path.join('/var/log/rocket-cluster', name, 'current.log'), 'utf8')).toContain('"msg":"stopped"');
   });
 
   it('an unknown --user or --group exits 2 naming it, before anything binds', async () => {

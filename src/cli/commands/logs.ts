@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { controlRequest } from '../../control/client.js';
 import { MAX_LOG_LINES } from '../../shared/control-protocol.js';
 import { RocketError } from '../../shared/errors.js';
-import { defaultLogDir } from '../daemon.js';
+import { SYSTEM_LOG_DIR, defaultLogDir } from '../daemon.js';
 import { tailFile } from '../../logs/file-tail.js';
 import { runCommand, type SetCode } from '../exit.js';
 import { logLinePrinter } from '../render/log-lines.js';
@@ -29,7 +29,7 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
         .option('lines', { type: 'number', alias: 'n', default: 50, describe: `recent lines to print first (at most ${MAX_LOG_LINES})` })
         .option('follow', { type: 'boolean', alias: 'f', describe: 'keep printing new lines until Ctrl-C or the cluster stops' })
         .option('json', { type: 'boolean', describe: 'print the raw JSON lines even on a terminal' })
-        .option('log-dir', { type: 'string', describe: "where a stopped daemon's files are read from [default: ~/.rocket-cluster/logs]" })
+        .option('log-dir', { type: 'string', describe: "where a stopped daemon's files are read from [default: ~/.rocket-cluster/logs, then /var/log/rocket-cluster]" })
         .check((a) => {
           if (!Number.isInteger(a.lines) || a.lines < 0 || a.lines > MAX_LOG_LINES) throw new Error(`--lines ${a.lines}: expected an integer from 0 to ${MAX_LOG_LINES}`);
           return true;
@@ -49,9 +49,10 @@ export function logsCommand(setCode: SetCode): CommandModule<object, LogsArgs> {
         } catch (error) {
           if (stop.signal.aborted) return; // Ctrl-C ends a follow: not a failure
           // A stopped daemon's lines are still in its files.
-          const file = path.join(args.logDir ?? defaultLogDir(), name, 'current.log');
+          const dirs = args.logDir === undefined ? [defaultLogDir(), SYSTEM_LOG_DIR] : [args.logDir];
+          const file = dirs.map((dir) => path.join(dir, name, 'current.log')).find((f) => fs.existsSync(f));
           const notRunning = error instanceof RocketError && error.code === 'RC_ERR_CONTROL_NOT_RUNNING';
-          if (!notRunning || args.follow || !fs.existsSync(file)) throw error;
+          if (!notRunning || args.follow || file === undefined) throw error;
           process.stderr.write(`rocket-cluster: ${name} is not running; the last lines of ${file}:\n`);
           for (const line of await tailFile(file, args.lines)) print(line);
         } finally {
