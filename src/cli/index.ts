@@ -35,11 +35,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error, y) => {
-      if (error) throw error;
+      // yargs' own parse errors (a flag without its value) are usage errors too; any other error is a bug to show whole.
+      if (error && error.name !== 'YError') throw error;
       void y;
-      process.stderr.write(`rocket-cluster: ${message}\nRun rocket-cluster --help for usage.\n`);
+      process.stderr.write(`rocket-cluster: ${message ?? error?.message}\nRun rocket-cluster --help for usage.\n`);
       // Throwing stops yargs here: a fail handler that returns lets the command's handler run anyway (an unknown flag would still start a cluster).
-      throw new UsageFailed(message);
+      throw new UsageFailed(message ?? error?.message);
     });
   try {
     await parser.parseAsync();

@@ -14,12 +14,15 @@ export interface AppRequest {
   readonly cwd: string;
   /** `--config <path>`: read this file instead of looking for rocket.config.* in `cwd`. */
   readonly configPath?: string;
+  /** `--env <name>`: lay each app's `env_<name>` over its `env`. */
+  readonly envName?: string;
 }
 
 /** What `start` and `config` parse: the `[app]` argument, `--config`, and every option of the table by its camelCase key. */
 export interface AppArgs {
   readonly app?: string;
   readonly config?: string;
+  readonly env?: string;
   readonly [option: string]: unknown;
 }
 
@@ -53,6 +56,11 @@ export function withAppOptions(y: Argv<object>): Argv<AppArgs> {
       requiresArg: true,
       describe: `config file to read [default: ${CONFIG_FILE_NAMES.join(', ')} in the current directory]`,
     })
+    .option('env', {
+      type: 'string',
+      requiresArg: true,
+      describe: "environment set to use: each app's env_<name> from the config file, laid over its env (PM2's --env)",
+    })
     .options(optionFlags()) as unknown as Argv<AppArgs>; // flags generated from the table: yargs cannot infer them
 }
 
@@ -62,8 +70,9 @@ export function readFlags(args: Readonly<Record<string, unknown>>, cwd: string):
   for (const key of OPTION_KEYS) {
     let value = args[key];
     if (!OPTIONS[key].flag || value === undefined) continue;
-    // A repeated single-value flag: the last one wins, as with most CLIs.
-    if (Array.isArray(value) && OPTIONS[key].kind !== 'list') value = value.at(-1);
+    // Repeated words flags add up (--node-args --import=tsx --node-args --inspect); other single-value flags: the last wins, as with most CLIs.
+    if (Array.isArray(value) && OPTIONS[key].kind === 'words') value = value.join(' ');
+    else if (Array.isArray(value) && OPTIONS[key].kind !== 'list') value = value.at(-1);
     if (typeof value === 'string' && OPTIONS[key].kind !== 'list') value = valueFromText(key, value);
     layer[key] = setting(key, anchorPaths(key, value, cwd), { kind: 'flag', flag: `--${kebabCase(key)}` });
   }
@@ -78,5 +87,6 @@ export function appRequest(args: AppArgs): AppRequest {
     cwd: process.cwd(),
     ...(args.app === undefined ? {} : { app: args.app }),
     ...(args.config === undefined ? {} : { configPath: args.config }),
+    ...(args.env === undefined ? {} : { envName: args.env }),
   };
 }

@@ -5,7 +5,10 @@ import { setting } from './layers.js';
 import { OPTIONS, OPTION_KEYS, isOptionKey } from '../shared/options.js';
 import type { Layer } from './source.js';
 import { closest } from '../shared/suggest.js';
-import { anchorPaths } from './text.js';
+import { anchorPaths, valueFromText } from './text.js';
+
+/** A named environment set: `env_production`, `env_staging`. */
+const ENV_SET = /^env_([\w.-]+)$/;
 
 /** One app of a config file, its values checked, its paths absolute. */
 export interface FileApp {
@@ -14,6 +17,8 @@ export interface FileApp {
   /** The app module, absolute; undefined only for a single app object without `app` (settings for the `[app]` argument). */
   readonly app?: string;
   readonly layer: Layer;
+  /** Its `env_<name>` sets, by name: `--env <name>` lays one over `env`. */
+  readonly envSets: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export interface ConfigFile {
@@ -55,8 +60,15 @@ export function fileApps(file: string, data: unknown): ConfigFile {
 
 function fileApp(file: string, entry: Record<string, unknown>, prefix: string): FileApp {
   const layer: Layer = {};
+  const envSets: Record<string, Record<string, unknown>> = {};
   const base = path.dirname(file);
   for (const [key, raw] of Object.entries(entry)) {
+    const set = ENV_SET.exec(key)?.[1];
+    if (set !== undefined) {
+      // PM2's env_production: checked as `env` is, chosen with --env production.
+      envSets[set] = setting('env', raw, { kind: 'file', file, key: prefix + key }).value as Record<string, unknown>;
+      continue;
+    }
     if (!isOptionKey(key)) {
       const hint = closest(key, OPTION_KEYS);
       throw new RocketError(
@@ -66,12 +78,14 @@ function fileApp(file: string, entry: Record<string, unknown>, prefix: string): 
     }
     if (raw === undefined) continue;
     // A file may give a single address (a string or an entry object); flags repeat and env lists are comma-separated instead.
-    const value = OPTIONS[key].kind === 'list' && !Array.isArray(raw) ? [raw] : raw;
+    // Words (nodeArgs, args) may be one string, split as the flag's text is.
+    const kind = OPTIONS[key].kind;
+    const value = kind === 'list' && !Array.isArray(raw) ? [raw] : kind === 'words' && typeof raw === 'string' ? valueFromText(key, raw) : raw;
     layer[key] = setting(key, anchorPaths(key, value, base), { kind: 'file', file, key: prefix + key });
   }
   const app = layer.app?.value as string | undefined;
   const name = (layer.name?.value as string | undefined) ?? (app === undefined ? '' : defaultAppName(app));
-  return { name, layer, ...(app === undefined ? {} : { app }) };
+  return { name, layer, envSets, ...(app === undefined ? {} : { app }) };
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -80,4 +94,28 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 function describeType(x: unknown): string {
   return Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x;
+}
+
+/**
+ * `--env <name>`: each app's `env_<name>` laid over its `env` (a variable in
+ * both takes the set's value). A name no app of the file has is an error
+ * naming the sets there are: a typo would silently run with the wrong
+ * environment.
+ */
+export function chooseEnvSet(file: ConfigFile | undefined, name: string): ConfigFile {
+  const fail = (message: string): never => {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `--env ${JSON.stringify(name)}: ${message}`);
+  };
+  if (file === undefined) return fail('there is no config file to hold env_' + name + ' (docs/CONFIG.md#environments)');
+  if (!file.apps.some((a) => name in a.envSets)) {
+    const known = [...new Set(file.apps.flatMap((a) => Object.keys(a.envSets)))];
+    return fail(`no app in ${file.path} has env_${name}${known.length === 0 ? '' : ` (sets there: ${known.map((k) => `env_${k}`).join(', ')})`}`);
+  }
+  const apps = file.apps.map((app): FileApp => {
+    const set = app.envSets[name];
+    if (set === undefined) return app;
+    const env = { ...((app.layer.env?.value as Record<string, unknown> | undefined) ?? {}), ...set };
+    return { ...app, layer: { ...app.layer, env: { value: env, source: { kind: 'file', file: file.path, key: `env_${name}` } } } };
+  });
+  return { ...file, apps };
 }

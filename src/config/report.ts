@@ -54,5 +54,8 @@ function shown(config: ClusterConfig, key: ConfigKey): unknown {
 
 function text(value: unknown): string {
   if (value === undefined) return '(unset)';
-  return Array.isArray(value) ? value.join(', ') : String(value);
+  if (Array.isArray(value)) return value.join(', ');
+  // `env`: NAME=value pairs, as a shell would set them.
+  if (typeof value === 'object' && value !== null) return Object.entries(value).map(([name, v]) => `${name}=${String(v)}`).join(', ');
+  return String(value);
 }

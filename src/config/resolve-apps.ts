@@ -1,7 +1,7 @@
 import { RocketError } from '../shared/errors.js';
 import { readFlags, type AppRequest } from './cli.js';
 import { readEnv, type IgnoredVariable } from './env.js';
-import { fileApps, type ConfigFile } from './file-apps.js';
+import { chooseEnvSet, fileApps, type ConfigFile } from './file-apps.js';
 import { findConfigFile, readConfigFile } from './file.js';
 import { resolveLayers, type ResolvedApp } from './layers.js';
 import { selectApps } from './select.js';
@@ -29,10 +29,22 @@ export async function resolveApps(request: AppRequest): Promise<ResolvedApps> {
   const flags = readFlags(request.flags, cwd);
   const env = readEnv(request.env, cwd);
   const path = findConfigFile(cwd, request.configPath);
-  const file: ConfigFile | undefined = path === undefined ? undefined : fileApps(path, await readConfigFile(path));
+  const read: ConfigFile | undefined = path === undefined ? undefined : fileApps(path, await readConfigFile(path));
+  const file = request.envName === undefined ? read : chooseEnvSet(read, request.envName);
   const apps = selectApps(file, request.app, cwd).map((layer) => resolveLayers([layer, env.layer, flags]));
   checkUniqueNames(apps);
   return { apps, ignoredEnv: env.ignored, ...(path === undefined ? {} : { configFile: path }) };
+}
+
+/**
+ * The config of the app named `name`, resolved again from how its cluster was
+ * started (`request`: the start's flags, environment, directory and config
+ * file, read as it is now): what a reload and a master upgrade run.
+ */
+export async function resolveNamedApp(request: AppRequest, name: string): Promise<ResolvedApp['config']> {
+  const app = (await resolveApps(request)).apps.find((a) => a.config.name === name);
+  if (!app) throw new RocketError('RC_ERR_CONFIG_APP', `the config on disk has no app named ${JSON.stringify(name)} any more`);
+  return app.config;
 }
 
 /**

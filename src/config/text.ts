@@ -18,7 +18,10 @@ export function valueFromText(key: OptionKey, text: string): unknown {
       return text === 'true' ? true : text === 'false' ? false : text;
     case 'list':
       return text.split(',').map((item) => item.trim());
+    case 'words':
+      return text.split(/\s+/).filter((word) => word !== '');
     case 'string':
+    case 'object':
       return text;
   }
 }

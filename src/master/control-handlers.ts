@@ -16,7 +16,7 @@ export function controlHandlers(master: Master, logs: ControlHandlers['logs'], s
       const outcome = await master.control.reload();
       if (!outcome.done) throw new RocketError('RC_ERR_CONTROL_REFUSED', `reload not done: ${outcome.reason}`);
       const workers = master.status().workers.filter((w) => w.generation === outcome.generation).length;
-      return { generation: outcome.generation, workers };
+      return { generation: outcome.generation, workers, applied: outcome.applied, needsUpgrade: outcome.needsUpgrade };
     },
     async upgrade() {
       const outcome = await upgrade();

@@ -55,9 +55,11 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   let logs: LogSink;
   let identity: Identity | null;
   let systemd: UnderSystemd;
+  let asStarted: ClusterConfig;
   try {
     // First: LISTEN_* and NOTIFY_SOCKET are this process's, and leave the environment before any child inherits it.
     systemd = underSystemd(config, options.listenGiven ?? true);
+    asStarted = config;
     config = systemd.config;
     identity = resolveIdentity(config);
     logs = await openLogSink(config);
@@ -81,6 +83,17 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   });
   const master = new Master(config, log, { stats: () => logs.stats(), childWritesFailed: (reason, dropped) => logs.childWritesFailed(reason, dropped) }, options.upgradeFrom?.inherited);
   options.upgradeFrom?.onMaster(master);
+  if (options.origin) {
+    const { origin } = options;
+    const running = config;
+    master.readConfigWith(async () => {
+      const { resolveNamedApp } = await import('../config/resolve-apps.js');
+      const fresh = await resolveNamedApp(origin, running.name);
+      // What the master decided itself at start is not a change: the sockets systemd passed, a daemon's default log directory.
+      const listen = JSON.stringify(fresh.listen) === JSON.stringify(asStarted.listen) ? running.listen : fresh.listen;
+      return { ...fresh, listen, ...(fresh.logDir === undefined && running.logDir !== undefined ? { logDir: running.logDir } : {}) };
+    });
+  }
   logs.onChildLogFile((file) => master.logFileChanged(file));
   systemd.attach(master, log);
   let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};

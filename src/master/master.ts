@@ -13,7 +13,9 @@ import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
 import type { Readiness } from './admin.js';
 import { loadTlsMaterial } from './tls-material.js';
-import { PoolControl, type PoolBounds } from './pool-control.js';
+import { PoolControl, type PoolBounds, type ReloadChanges } from './pool-control.js';
+import { reconfigure } from './reconfigure.js';
+import { checkCwd } from './preflight.js';
 import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
@@ -71,7 +73,14 @@ export class Master {
   /** The master's own file descriptors, sampled on a heartbeat whatever the cluster's state. */
   readonly #descriptors: MasterDescriptors;
   #accept: AcceptPath | null = null;
+  /** How a reload reads the config again (set by runMaster when it knows how the cluster was started). */
+  #reconfig: (() => Promise<ClusterConfig>) | null = null;
   #admin: { server: http.Server; url: string } | null = null;
+
+  /** Each reload reads the config again with `read` (the config file, the start's flags and environment). */
+  readConfigWith(read: () => Promise<ClusterConfig>): void {
+    this.#reconfig = read;
+  }
 
   /** `logs`: the log sink's counts for `/status`, and where workers' failing log writes are reported. */
   constructor(config: ClusterConfig, log: Logger, logs: MasterLogs, inherited?: InheritedListeners) {
@@ -147,7 +156,7 @@ export class Master {
     this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused);
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
-    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#readCertificates());
+    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload());
     this.#shutdown = new Shutdown({
       ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
       closeListeners: async () => this.#accept?.close(),
@@ -177,7 +186,7 @@ export class Master {
    * to load, a worker does not get ready in time, or an address cannot be bound.
    */
   async start(): Promise<void> {
-    this.#readCertificates(); // a bad certificate stops the start here, before any process starts or any address binds
+    this.#readCertificates(this.#config); // a bad certificate stops the start here, before any process starts or any address binds
     this.#parking.start();
     for (let i = 0; i < this.#bounds.minWorkers; i++) this.#pool.spawn();
     try {
@@ -304,9 +313,31 @@ export class Master {
     this.#stopAnnounced = true;
   }
 
+  /**
+   * Before a reload: the config read again (when the master knows how it was
+   * started), its reloaded settings given to the workers started from now on,
+   * and the certificates read again. Throws (the reload is refused) naming an
+   * invalid config or a bad certificate file; nothing has changed then.
+   */
+  async #prepareReload(): Promise<ReloadChanges> {
+    if (!this.#reconfig) {
+      this.#readCertificates(this.#pool.config);
+      return { applied: [], needsUpgrade: [] };
+    }
+    const next = reconfigure(this.#config, await this.#reconfig());
+    checkCwd(next.workers);
+    this.#readCertificates(next.workers);
+    this.#pool.config = next.workers;
+    if (next.applied.length > 0) this.#log.info({ settings: next.applied }, 'reload: the new workers get the changed settings');
+    if (next.needsUpgrade.length > 0) {
+      this.#log.warn({ settings: next.needsUpgrade }, 'reload: these settings changed, but only take effect with rocket-cluster upgrade (or a restart)');
+    }
+    return next;
+  }
+
   /** Reads the https:// addresses' certificates and keys for the workers started from now on; throws naming a bad file. */
-  #readCertificates(): void {
-    const loaded = loadTlsMaterial(this.#config.listen);
+  #readCertificates(config: ClusterConfig): void {
+    const loaded = loadTlsMaterial(config.listen);
     for (const warning of loaded.warnings) this.#log.warn(warning);
     this.#pool.tls = loaded.listeners;
   }

@@ -10,7 +10,13 @@ import { pickVictims } from './scheduling.js';
 /** The pool's bounds, which an operator's `scale` changes at run time. */
 export type PoolBounds = { -readonly [K in keyof ScalingOptions]: ScalingOptions[K] };
 
-export type ReloadOutcome = { done: true; generation: number } | { done: false; reason: string };
+/** What a reload's preparation found in the config read again: see reconfigure.ts. */
+export interface ReloadChanges {
+  readonly applied: readonly string[];
+  readonly needsUpgrade: readonly string[];
+}
+
+export type ReloadOutcome = ({ done: true; generation: number } & ReloadChanges) | { done: false; reason: string };
 
 /**
  * What an operator does to the pool: a rolling reload (SIGHUP, `reload`) and a
@@ -25,14 +31,15 @@ export class PoolControl {
   readonly #lifecycle: MasterLifecycle;
   readonly #log: Logger;
   readonly #healthy: () => void;
-  readonly #prepare: () => void;
+  readonly #prepare: () => Promise<ReloadChanges>;
 
   /**
    * `healthy` is called after a completed reload: a crash-looping pool serves
    * again, and its timers restart. `prepare` runs before a reload starts (it
-   * reads the certificates again); if it throws, the reload is refused.
+   * reads the config and the certificates again); if it throws, the reload is
+   * refused.
    */
-  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void, prepare: () => void) {
+  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void, prepare: () => Promise<ReloadChanges>) {
     this.#prepare = prepare;
     this.#pool = pool;
     this.#bounds = bounds;
@@ -58,14 +65,17 @@ export class PoolControl {
       this.#log.warn({ state }, `reload refused: ${reason}`);
       return { done: false, reason };
     }
+    // Claimed before the config is read, so that a second reload asked meanwhile is refused.
+    this.#lifecycle.to('reloading');
+    let changes: ReloadChanges;
     try {
-      this.#prepare();
+      changes = await this.#prepare();
     } catch (error) {
+      this.#lifecycle.to('running');
       const reason = `reload refused, the old workers keep serving: ${(error as Error).message}`;
       this.#log.error({ code: (error as RocketError).code }, reason);
       return { done: false, reason };
     }
-    this.#lifecycle.to('reloading');
     const generation = ++this.#pool.generation;
     const old = this.#pool.live.filter((w) => w.generation < generation);
     // An errored pool may have no worker left: a reload brings it back to min.
@@ -79,7 +89,7 @@ export class PoolControl {
       this.#log.info({ generation }, 'reload complete');
       this.#lifecycle.to('running');
       this.#healthy();
-      return { done: true, generation };
+      return { done: true, generation, ...changes };
     } catch (error) {
       const reason = `reload aborted, the old workers keep serving: ${(error as Error).message}`;
       this.#log.error({ generation, code: (error as RocketError).code }, reason);

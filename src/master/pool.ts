@@ -20,7 +20,8 @@ const SPAWN_RETRY_MS = 250;
  */
 export class WorkerPool {
   readonly workers: WorkerLink[] = [];
-  readonly #config: ClusterConfig;
+  /** What new workers start with: the master's config, with a reload's reloaded settings (see reconfigure.ts). */
+  config: ClusterConfig;
   readonly #log: Logger;
   readonly #events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] };
   #nextId = 1;
@@ -42,7 +43,7 @@ export class WorkerPool {
   tls: readonly TlsMaterial[] = [];
 
   constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }) {
-    this.#config = config;
+    this.config = config;
     this.#log = log;
     this.#events = events;
   }
@@ -88,7 +89,7 @@ export class WorkerPool {
   }
 
   spawn(): WorkerLink {
-    const worker = new WorkerLink(this.#nextId++, this.generation, this.#config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+    const worker = new WorkerLink(this.#nextId++, this.generation, this.config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);
     this.#log.info({ worker: worker.id, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
     return worker;
@@ -103,7 +104,7 @@ export class WorkerPool {
     const fresh = this.spawn();
     fresh.onTrial = true;
     try {
-      await withTimeout(fresh.started, this.#config.startTimeout, `new worker not ready within ${this.#config.startTimeout} ms`);
+      await withTimeout(fresh.started, this.config.startTimeout, `new worker not ready within ${this.config.startTimeout} ms`);
     } catch (error) {
       fresh.retiring = true; // its exit is expected: not a crash to restart
       fresh.kill();
@@ -125,9 +126,9 @@ export class WorkerPool {
     if (worker.state === 'exited') return;
     worker.retire();
     const timer = setTimeout(() => {
-      this.#log.warn({ worker: worker.id, workerPid: worker.pid, drainTimeoutMs: this.#config.drainTimeout }, 'retiring worker did not finish in time: killing it');
+      this.#log.warn({ worker: worker.id, workerPid: worker.pid, drainTimeoutMs: this.config.drainTimeout }, 'retiring worker did not finish in time: killing it');
       worker.kill();
-    }, this.#config.drainTimeout);
+    }, this.config.drainTimeout);
     await exited;
     clearTimeout(timer);
   }

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { ClusterConfig } from '../shared/config.js';
+import { RocketError } from '../shared/errors.js';
 import { resolveIdentity } from './privileges.js';
 import { lookupGroup } from './system-users.js';
 import { loadTlsMaterial } from './tls-material.js';
@@ -14,4 +16,17 @@ export function preflight(config: ClusterConfig): void {
   resolveIdentity(config);
   for (const address of config.listen) if (address.kind === 'unix' && address.group !== undefined) lookupGroup(address.group, '--socket-group');
   loadTlsMaterial(config.listen);
+  checkCwd(config);
+}
+
+/** The workers' --cwd must be a directory: a fork into a missing one fails with a bare ENOENT that names nothing. */
+export function checkCwd(config: Pick<ClusterConfig, 'cwd'>): void {
+  if (config.cwd === undefined) return;
+  let isDir = false;
+  try {
+    isDir = fs.statSync(config.cwd).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new RocketError('RC_ERR_CONFIG_INVALID', `cwd ${JSON.stringify(config.cwd)}: no such directory`);
 }

@@ -50,15 +50,28 @@ export function routeChildOutput(output: ChildOutput | null): void {
  */
 export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): ChildProcess {
   const output = childOutput;
+  const app = role === 'worker' ? appRuntime(config) : { env: {}, nodeArgs: [] };
   const child = fork(ENTRY[role], [], {
-    execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? [])],
-    env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
+    execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? []), ...app.nodeArgs],
+    // The app's env first: it may not override what the worker itself reads.
+    env: { ...process.env, ...app.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
+    ...(app.cwd === undefined ? {} : { cwd: app.cwd }),
     stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
     ...(childIdentity ? { uid: childIdentity.uid, gid: childIdentity.gid } : {}),
   });
   output?.(child, role, id);
   return child;
+}
+
+/**
+ * What the app's process is started with (--cwd, --node-args, `env`): the
+ * workers run the app, so they get them; the monitor and the master do not.
+ * Its arguments (`args`) are set by the worker itself, as process.argv.
+ */
+function appRuntime(config: ClusterConfig): { env: Record<string, string>; nodeArgs: readonly string[]; cwd?: string } {
+  const env = Object.fromEntries(Object.entries(config.env ?? {}).map(([name, value]) => [name, String(value)]));
+  return { env, nodeArgs: config.nodeArgs ?? [], ...(config.cwd === undefined ? {} : { cwd: config.cwd }) };
 }
 
 /**

@@ -71,11 +71,9 @@ function maybeBegin(): void {
 
 async function begin(s: Extract<OldToNewMaster, { t: 'start' }>): Promise<void> {
   // The code on disk now: the config resolver and the master of this release.
-  const { resolveApps } = await import('../config/resolve-apps.js');
-  const resolved = await resolveApps(s.origin);
-  const app = resolved.apps.find((a) => a.config.name === s.name);
-  if (!app) throw new RocketError('RC_ERR_CONFIG_APP', `the config on disk has no app named ${JSON.stringify(s.name)} any more`);
-  const config = app.config.logDir === undefined && s.logDir !== undefined ? { ...app.config, logDir: s.logDir } : app.config;
+  const { resolveNamedApp } = await import('../config/resolve-apps.js');
+  const fresh = await resolveNamedApp(s.origin, s.name);
+  const config = fresh.logDir === undefined && s.logDir !== undefined ? { ...fresh, logDir: s.logDir } : fresh;
   // A socket is taken over where the address is the same (by position in --listen); one that moved is bound fresh.
   const kept = config.listen.map((address, i) => (sameAddress(address, s.addresses[i]) ? listen[i] : undefined));
   for (const handle of listen) if (handle && !kept.includes(handle)) closeHandle(handle);

@@ -60,6 +60,9 @@ export interface StatusResult {
 export interface ReloadResult {
   readonly generation: number;
   readonly workers: number;
+  /** Settings read again from the config that the new workers got, and those that changed but need `upgrade`. */
+  readonly applied: readonly string[];
+  readonly needsUpgrade: readonly string[];
 }
 
 /** `upgrade`: the new master, ready; the old one hands over and exits after the reply. */

@@ -12,8 +12,13 @@ import { listenAddressProblem } from './listen-address.js';
  * (`ROCKET_MIN_WORKERS`).
  */
 
-/** How a value is written as text (environment variables, flags): it decides how the text is parsed. */
-export type OptionKind = 'integer' | 'number' | 'string' | 'boolean' | 'list';
+/**
+ * How a value is written as text (environment variables, flags): it decides
+ * how the text is parsed. `list`: comma-separated, a flag repeated; `words`:
+ * split on whitespace, as a shell would (`--node-args "--import tsx"`), since
+ * its items start with dashes; `object`: config files only.
+ */
+export type OptionKind = 'integer' | 'number' | 'string' | 'boolean' | 'list' | 'words' | 'object';
 
 export interface OptionSpec {
   readonly kind: OptionKind;
@@ -105,6 +110,8 @@ const listenItem = z.unknown().transform((value, ctx): string | ListenEntry => {
 });
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const on = { flag: true, env: true } as const;
+/** An environment variable's name: anything but '=' and NUL, as execve allows. */
+const ENV_NAME = /^[^=\0]+$/;
 
 export const OPTIONS = {
   app: {
@@ -114,6 +121,23 @@ export const OPTIONS = {
   name: {
     kind: 'string', schema: z.string().min(1).regex(/^[\w.-]+$/), expected: 'a name of letters, digits, ".", "_" and "-"', flag: true, env: false,
     describe: 'cluster name in logs', defaultText: "the app's file name",
+  },
+  cwd: {
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a directory path', flag: true, env: false, paths: 'path',
+    describe: "the workers' working directory (the app's process.cwd())", defaultText: 'the directory rocket-cluster was started in',
+  },
+  env: {
+    kind: 'object', schema: z.record(z.string().regex(ENV_NAME), z.union([z.string(), z.number(), z.boolean()])).optional(), expected: 'an object of environment variables, { NAME: "value", … }',
+    flag: false, env: false,
+    describe: "environment variables the workers get on top of rocket-cluster's own (config file only; env_<name> sets are chosen with --env <name>)",
+  },
+  nodeArgs: {
+    kind: 'words', schema: z.array(z.string().min(1)).optional(), expected: 'Node options, for example ["--import", "tsx"]', ...on,
+    describe: 'Node options for the workers, split on spaces; written with "=" since they start with dashes: --node-args="--import tsx --max-old-space-size=512"',
+  },
+  args: {
+    kind: 'words', schema: z.array(z.string()).optional(), expected: 'a list of arguments', flag: true, env: false,
+    describe: "the app's arguments (its process.argv after the app's path), split on spaces: --args=\"--port 3000\"",
   },
   listen: {
     kind: 'list', schema: z.array(listenItem).min(1), expected: `one or more addresses: ${ADDRESS_TEXT}`, ...on, alias: 'l', paths: 'address',

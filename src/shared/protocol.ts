@@ -190,6 +190,8 @@ export interface StartOrigin {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly configPath?: string;
+  /** `--env <name>`: the env_<name> set chosen at start, chosen again by each reload and upgrade. */
+  readonly envName?: string;
 }
 
 /**

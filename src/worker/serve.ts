@@ -48,6 +48,8 @@ const listened = new Promise<ClaimableServer>((resolve) => {
 // before it fires lets the operator see why (RC_ERR_APP_SHAPE), not just a timeout.
 const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - START_MARGIN_MS);
 
+// The app sees itself as the script Node ran, with its own arguments (`args`): node app.js a b.
+process.argv.splice(1, Infinity, config.app, ...(config.args ?? []));
 try {
   const app = await loadApp(config.app, listened, listenWait);
   if (app.kind !== 'server') {

@@ -6,13 +6,13 @@ import { closest } from '../../src/shared/suggest.js';
 import { jsonErrorOffset } from '../../src/config/json-position.js';
 
 describe('the option table', () => {
-  it('derives a flag for every option but app, and an environment name for every option but app and name', () => {
+  it('derives a flag for every option but app and env, and an environment name for every option but those of one app alone', () => {
     const flags = optionFlags();
-    expect(Object.keys(flags)).toEqual(OPTION_KEYS.filter((k) => k !== 'app').map(kebabCase));
+    expect(Object.keys(flags)).toEqual(OPTION_KEYS.filter((k) => k !== 'app' && k !== 'env').map(kebabCase));
     expect(flags['listen']).toMatchObject({ type: 'string', array: true, alias: 'l' });
     expect(flags['access-log']).toMatchObject({ type: 'boolean' });
     expect(flags['min-workers']?.describe).toBe('fewest worker processes [default: 1]');
-    expect(OPTION_KEYS.filter((k) => !OPTIONS[k].env)).toEqual(['app', 'name']);
+    expect(OPTION_KEYS.filter((k) => !OPTIONS[k].env)).toEqual(['app', 'name', 'cwd', 'env', 'args']);
     expect(envName('minWorkers')).toBe('ROCKET_MIN_WORKERS');
     expect(envName('logMaxSize')).toBe('ROCKET_LOG_MAX_SIZE');
   });
