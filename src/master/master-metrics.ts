@@ -24,6 +24,8 @@ export class MasterMetrics {
   readonly #parked = this.#gauge('rocket_cluster_parked_sockets', 'Idle keep-alive connections the monitor holds.');
   readonly #workers = this.#gauge('rocket_cluster_workers', 'Worker processes by lifecycle state.', ['state']);
   readonly #memory = this.#gauge('rocket_cluster_worker_resident_memory_bytes', "Each worker's resident memory from its last load report, in bytes.", ['worker']);
+  readonly #poolMemory = this.#gauge('rocket_cluster_pool_resident_memory_bytes', "The workers' total resident memory from their last load reports, in bytes (what --pool-memory-soft and --pool-memory-hard are checked against).");
+  readonly #poolMemoryLimit = this.#gauge('rocket_cluster_pool_memory_limit_bytes', 'The pool memory budget, by limit (soft, hard); absent when not set.', ['limit']);
   readonly #accepted = this.#counter('rocket_cluster_connections_accepted_total', 'Connections accepted by the listeners.');
   readonly #rejected = this.#counter('rocket_cluster_connections_rejected_total', 'Connections answered 503 because the queue was full or no worker could serve.');
   readonly #timedOut = this.#counter('rocket_cluster_queue_timed_out_total', 'Connections answered 503 because they waited in the queue longer than --queue-timeout.');
@@ -31,6 +33,7 @@ export class MasterMetrics {
   readonly #restarts = this.#counter('rocket_cluster_worker_restarts_total', 'Workers started to replace one that died.');
   readonly #recycles = this.#counter('rocket_cluster_worker_recycles_total', 'Workers replaced for --max-requests or --max-memory.');
   readonly #scaleEvents = this.#counter('rocket_cluster_scale_events_total', 'Pool size changes, by direction.', ['direction']);
+  readonly #scaleHeld = this.#counter('rocket_cluster_scale_held_total', 'Episodes of pool growth held back by the memory budget (--pool-memory-soft or --pool-memory-hard).');
   readonly #fdExhausted = this.#counter('rocket_cluster_fd_exhausted_total', 'Times a process ran out of file descriptors (open within a small margin of its soft limit), by process: master, monitor or worker.', ['process']);
   readonly #fdDropped = this.#counter('rocket_cluster_fd_dropped_connections_total', 'Connections whose descriptor the kernel dropped on the way to a worker that was out of file descriptors; each came back to the queue.');
   readonly #logDropped = this.#counter('rocket_cluster_log_lines_dropped_total', 'Log lines lost: the output failed (full disk, closed pipe) or fell too far behind.');
@@ -57,6 +60,11 @@ export class MasterMetrics {
     // Reset so that a worker gone since the last scrape leaves no stale series.
     this.#memory.reset();
     for (const w of memory) this.#memory.set({ worker: w.id }, w.rss);
+    const budget = status.pool.memory;
+    this.#poolMemory.set(budget.rss);
+    this.#poolMemoryLimit.reset();
+    if (budget.soft !== null) this.#poolMemoryLimit.set({ limit: 'soft' }, budget.soft * 1024 * 1024);
+    if (budget.hard !== null) this.#poolMemoryLimit.set({ limit: 'hard' }, budget.hard * 1024 * 1024);
     const c = status.connections;
     mirror(this.#accepted, [c.accepted]);
     mirror(this.#rejected, [status.queue.rejected]);
@@ -66,6 +74,7 @@ export class MasterMetrics {
     mirror(this.#recycles, [status.pool.recycled]);
     const { grow, shrink } = status.pool.scaled;
     mirror(this.#scaleEvents, [grow, { direction: 'grow' }], [shrink, { direction: 'shrink' }]);
+    mirror(this.#scaleHeld, [budget.held]);
     mirror(this.#missed, [this.#missedTotal]);
     const fds = status.descriptors;
     mirror(this.#fdExhausted, [fds.master.exhausted, { process: 'master' }], [fds.monitor.exhausted, { process: 'monitor' }], [fds.workers.exhausted, { process: 'worker' }]);

@@ -153,7 +153,7 @@ export class Master {
       },
     });
     const paused = () => this.#life.state !== 'running';
-    this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused);
+    this.#autoscaler = new Autoscaler(this.#bounds, this.#config, this.#pool, log, () => this.#dispatcher.queue.length, paused);
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
     this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload());

@@ -81,6 +81,13 @@ export class WorkerPool {
     return n;
   }
 
+  /** The workers' total resident memory in bytes from their last reports, retiring ones included (they hold it until they exit). */
+  get rss(): number {
+    let n = 0;
+    for (const w of this.workers) if (w.state !== 'exited') n += w.rss;
+    return n;
+  }
+
   /** Workers that said ready and can take connections. */
   get readyCount(): number {
     let n = 0;

@@ -2,6 +2,7 @@ import type { ClusterConfig } from '../shared/config.js';
 import type { DescriptorState } from '../shared/descriptors.js';
 import type { LogStats, StatusReport } from '../shared/status-report.js';
 import type { Autoscaler } from './autoscaler.js';
+import { memoryPressure } from './memory-budget.js';
 import type { Rebalancer } from './rebalancer.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MasterLifecycle } from './master-state.js';
@@ -61,7 +62,17 @@ export function buildStatus(s: StatusSources): StatusReport {
       descriptors: w.descriptors,
     })),
     restarts: pool.restarts,
-    pool: { min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
+    pool: {
+      ...{ min: s.bounds.minWorkers, max: s.bounds.maxWorkers, errored: pool.errored, recycled: s.supervisor.recycled, events: autoscaler.events, scaled: { ...autoscaler.totals } },
+      memory: {
+        soft: config.poolMemorySoft ?? null,
+        hard: config.poolMemoryHard ?? null,
+        rss: pool.rss,
+        over: memoryPressure(pool.rss, config),
+        holding: autoscaler.holding,
+        held: autoscaler.held,
+      },
+    },
     connections: {
       accept: s.accept,
       masterAccepting: s.masterAccepting,

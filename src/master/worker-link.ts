@@ -109,9 +109,13 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     return this.#parking;
   }
 
+  /** Resident memory in bytes, from its last report (sampled at most every 0.5 s); 0 before the first. */
   get rss(): number {
     return this.#reported.rss;
   }
+
+  /** When its last load report (or its ready message) arrived, ms since epoch; -Infinity before. */
+  reportedAt = -Infinity;
 
   /** Times it ran out of file descriptors, and its open descriptors and soft limit, from its last report (null: unknown). */
   get descriptors(): { exhausted: number; open: number | null; limit: number | null } {
@@ -197,6 +201,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     switch (m.t) {
       case 'ready':
         this.#reported = m;
+        this.reportedAt = this.lastHeard;
         this.#parking = m.parking;
         if (this.state === 'spawning') this.state = 'ready';
         this.#startedSettle.resolve();
@@ -204,6 +209,7 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
         return true;
       case 'load':
         this.#reported = m;
+        this.reportedAt = this.lastHeard;
         this.#events.load(this);
         return true;
       case 'park':

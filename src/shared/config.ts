@@ -92,6 +92,10 @@ export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFl
   if (min > max) {
     throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('minWorkers', min)} is above ${describe('maxWorkers', max)}, for example --min-workers 1 --max-workers 4`);
   }
+  const { poolMemorySoft: soft, poolMemoryHard: hard } = raw;
+  if (soft !== undefined && hard !== undefined && soft > hard) {
+    throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('poolMemorySoft', soft)} is above ${describe('poolMemoryHard', hard)}: growth stops at the soft limit, retirements start at the hard one, for example --pool-memory-soft 1500 --pool-memory-hard 2000`);
+  }
   return {
     ...rest,
     // Read whole by resolveListen: it needs the TLS and socket options beside it.

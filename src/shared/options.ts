@@ -202,6 +202,14 @@ export const OPTIONS = {
   },
   queuePerWorker: { ...integer(1), ...on, describe: 'waiting connections per extra worker when the pool grows', default: DEFAULTS.queuePerWorker },
   scaleDownAfter: { ...ms(0), ...on, describe: 'ms the pool must be idle before one worker retires (and between two retirements)', default: DEFAULTS.scaleDownAfter },
+  poolMemorySoft: {
+    ...integer(1), schema: integer(1).schema.optional(), ...on, defaultText: 'off',
+    describe: "MB of the workers' total RSS above which the pool does not grow (at most --pool-memory-hard)",
+  },
+  poolMemoryHard: {
+    ...integer(1), schema: integer(1).schema.optional(), ...on, defaultText: 'off',
+    describe: "MB of the workers' total RSS above which the pool does not grow and workers retire, one at a time, down to --min-workers",
+  },
   accept: {
     kind: 'string', schema: z.enum(['workers', 'master']), expected: 'workers or master', ...on, default: 'workers',
     describe: 'who accepts new connections: workers with room, on the listening sockets the master shares (no IPC hop), or the master for every one',

@@ -18,6 +18,23 @@ export interface ScaleEvent {
   readonly reason: string;
 }
 
+/**
+ * The pool's memory budget (`--pool-memory-soft`, `--pool-memory-hard`, in
+ * MB; null when not set) and the workers' total RSS in bytes from their last
+ * load reports, retiring workers included.
+ */
+export interface PoolMemory {
+  readonly soft: number | null;
+  readonly hard: number | null;
+  readonly rss: number;
+  /** The limit the total is above now; null within budget (or with no budget). */
+  readonly over: 'memory-soft' | 'memory-hard' | null;
+  /** The limit holding growth back in the episode now (the pool wanted to grow and did not); null when none does. */
+  readonly holding: 'memory-soft' | 'memory-hard' | null;
+  /** Episodes of growth held back since start. */
+  readonly held: number;
+}
+
 /** What `/status` shows of the log pipeline. */
 export interface LogStats {
   /** The log file written now; null when lines go to stdout. */
@@ -84,6 +101,7 @@ export interface StatusReport {
     readonly events: readonly ScaleEvent[];
     /** Scale events since start, by kind. */
     readonly scaled: Readonly<Record<ScaleEvent['kind'], number>>;
+    readonly memory: PoolMemory;
   };
   /**
    * `accepted`: by the master (every new connection with `--accept master`);

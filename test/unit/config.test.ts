@@ -60,6 +60,16 @@ describe('resolveConfig', () => {
     expect(errorOf(() => resolveConfig({ app: 'a.js', minWorkers: 4, maxWorkers: 2 })).message).toContain('--min-workers 4 is above --max-workers 2');
   });
 
+  it('--pool-memory-soft must not be above --pool-memory-hard; either alone, or neither, is fine', () => {
+    const e = errorOf(() => resolveConfig({ app: 'a.js', poolMemorySoft: 2000, poolMemoryHard: 1500 }));
+    expect(e.code).toBe('RC_ERR_CONFIG_INVALID');
+    expect(e.message).toContain('--pool-memory-soft 2000 is above --pool-memory-hard 1500');
+    expect(resolveConfig({ app: 'a.js', poolMemorySoft: 1500, poolMemoryHard: 1500 })).toMatchObject({ poolMemorySoft: 1500, poolMemoryHard: 1500 });
+    expect(resolveConfig({ app: 'a.js', poolMemorySoft: 2000 }).poolMemoryHard).toBeUndefined();
+    expect(resolveConfig({ app: 'a.js' })).not.toHaveProperty('poolMemorySoft');
+    expect(errorOf(() => resolveConfig({ app: 'a.js', poolMemoryHard: 0 })).message).toMatch(/^--pool-memory-hard 0: /);
+  });
+
   it('rejects unknown options by name', () => {
     const e = errorOf(() => resolveConfig({ app: 'a.js', wrokers: 3 } as never));
     expect(e.message).toContain('"wrokers"');
