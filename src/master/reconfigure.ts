@@ -56,14 +56,12 @@ export function reconfigure(running: ClusterConfig, fresh: ClusterConfig): Recon
 
 function withTls(running: ListenAddress, fresh: ListenAddress | undefined): ListenAddress {
   if (running.kind !== 'tcp' || fresh?.kind !== 'tcp' || !same(withoutTls(running), withoutTls(fresh))) return running;
-  const { tls: _old, ...plain } = running;
+  const plain = { kind: 'tcp', host: running.host, port: running.port } as const;
   return fresh.tls === undefined ? plain : { ...plain, tls: fresh.tls };
 }
 
 function withoutTls(address: ListenAddress): ListenAddress {
-  if (address.kind !== 'tcp') return address;
-  const { tls: _tls, ...plain } = address;
-  return plain;
+  return address.kind === 'tcp' ? { kind: 'tcp', host: address.host, port: address.port } : address;
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -8,8 +8,8 @@ describe('reconfigure (what a reload takes from the config read again)', () => {
   it('gives the workers the reloaded settings and reports the others as waiting for an upgrade', () => {
     const fresh = resolveConfig({ app: '/srv/app2.js', name: 'app', listen: ['127.0.0.1:9090'], workers: 3, env: { A: '2' }, nodeArgs: ['--import', 'tsx'] });
     const next = reconfigure(base, fresh);
-    expect(next.applied.sort()).toEqual(['app', 'env', 'nodeArgs']);
-    expect(next.needsUpgrade.sort()).toEqual(['listen', 'maxWorkers', 'minWorkers']);
+    expect([...next.applied].sort()).toEqual(['app', 'env', 'nodeArgs']);
+    expect([...next.needsUpgrade].sort()).toEqual(['listen', 'maxWorkers', 'minWorkers']);
     expect(next.workers).toMatchObject({ app: '/srv/app2.js', env: { A: '2' }, nodeArgs: ['--import', 'tsx'], minWorkers: 2, maxWorkers: 2 });
     // The listeners stay the master's.
     expect(next.workers.listen).toEqual(base.listen);
@@ -23,7 +23,7 @@ describe('reconfigure (what a reload takes from the config read again)', () => {
     const tls = (cert: string) => resolveConfig({ app: '/srv/app.js', listen: ['https://127.0.0.1:8443'], tlsCert: cert, tlsKey: '/k.pem' });
     const next = reconfigure(tls('/old.pem'), tls('/new.pem'));
     expect(next.needsUpgrade).toEqual([]);
-    expect(next.applied.sort()).toEqual(['listen', 'tlsCert']);
+    expect([...next.applied].sort()).toEqual(['listen', 'tlsCert']);
     const [address] = next.workers.listen;
     expect(address?.kind === 'tcp' && address.tls?.cert).toBe('/new.pem');
   });
