@@ -9,7 +9,8 @@ import net from 'node:net';
  *
  * Internals used (docs/ARCHITECTURE.md, "Node internals"): `socket._handle`,
  * the wrap's `readStop()`, `close()`, `writeQueueSize`, the JS-side `reading`
- * and `onread` fields, and `new net.Socket({ handle })`.
+ * and `onread` fields, `new net.Socket({ handle })`, and a TCP wrap's
+ * `getpeername()`.
  */
 export interface NativeHandle {
   readStart(): number;
