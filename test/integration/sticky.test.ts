@@ -90,10 +90,11 @@ describe('--sticky ip: socket.io long-polling across 3 workers', () => {
     }
     expect(sessionUnknown(clients)).toEqual([]);
     expect(clients.map((c) => c.connects)).toEqual(clients.map(() => 1)); // no session was lost and made again
+    expect((await cluster.status()).connections.sticky).toEqual({ addresses: ADDRESSES.length, moved: 0 });
   });
 
   it('when a worker dies, its clients move together to one other worker; the others stay where they are', async () => {
-    const { clients } = await start(['--sticky', 'ip']);
+    const { cluster, clients } = await start(['--sticky', 'ip']);
     const first = await homes(clients);
     const counts = new Map<number, number>();
     for (const pid of first) counts.set(pid, (counts.get(pid) ?? 0) + 1);
@@ -109,6 +110,7 @@ describe('--sticky ip: socket.io long-polling across 3 workers', () => {
     expect(await homes(staying)).toEqual(first.filter((pid) => pid !== victim));
     expect(sessionUnknown(staying)).toEqual([]);
     expect(staying.map((c) => c.connects)).toEqual(staying.map(() => 1));
+    expect((await cluster.status()).connections.sticky).toEqual({ addresses: ADDRESSES.length, moved: moving.length });
   });
 
   it('a reload moves each old worker’s clients together to one new worker', async () => {
