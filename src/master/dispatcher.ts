@@ -181,13 +181,14 @@ export class Dispatcher {
   #pumpSticky(workers: readonly WorkerLink[], table: StickyTable): void {
     const ready = workers.filter((w) => w.ready);
     for (const move of table.settle(ready)) this.#log.info(move, 'sticky: a worker left; its client addresses move together to one other worker');
+    if (this.queue.length === 0) return;
     const cap = this.#options.workerConnections;
     const view: (WorkerSnapshot & { busy: boolean })[] = workers.map((w) => ({ ready: w.ready, busy: w.busy || w.outOfDescriptors || w.active >= cap, active: w.active, generation: w.generation }));
     let free = view.filter((w) => w.ready && !w.busy).length;
-    if (free === 0 || this.queue.length === 0) return;
+    if (free === 0) return;
     const index = new Map(workers.map((w, i) => [w.id, i]));
     const sends: [WorkerLink, PendingConnection][] = [];
-    const taken = this.queue.take((item) => {
+    this.queue.take((item) => {
       if (free === 0) return 'stop';
       const bound = item.client === undefined ? undefined : table.workerOf(item.client);
       const i = bound === undefined ? pickWorker(view, cap, this.#turn) : (index.get(bound) ?? -1);
@@ -201,7 +202,8 @@ export class Dispatcher {
       sends.push([worker, item]);
       return 'take';
     });
-    if (taken.length > 0) for (const [worker, item] of sends) this.#dispatch(worker, item);
+    // After the pass: a connection not taken comes back (`returned`) into the queue.
+    for (const [worker, item] of sends) this.#dispatch(worker, item);
   }
 
   /** The item with its client's address (`--sticky ip`), read from the handle if it does not carry it yet. */
