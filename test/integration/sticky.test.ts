@@ -2,6 +2,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { onCleanup } from '../helpers/cleanup.js';
+import { runCli } from '../helpers/cli.js';
 import { fixture, startCluster, type Cluster } from '../helpers/cluster.js';
 
 // --sticky ip with a real socket.io server (test/fixtures/socketio-app.mjs) and
@@ -111,6 +112,26 @@ describe('--sticky ip: socket.io long-polling across 3 workers', () => {
     expect(sessionUnknown(staying)).toEqual([]);
     expect(staying.map((c) => c.connects)).toEqual(staying.map(() => 1));
     expect((await cluster.status()).connections.sticky).toEqual({ addresses: ADDRESSES.length, moved: moving.length });
+  });
+
+  it('a scale-down moves the retired worker’s clients together to one other worker; the others stay where they are', async () => {
+    const { cluster, clients } = await start(['--sticky', 'ip']);
+    const first = await homes(clients);
+    const before = new Set((await cluster.status()).workers.map((w) => w.pid));
+    expect((await runCli(cluster.home, ['scale', 'socketio-app', '2'])).code).toBe(0);
+    await expect.poll(async () => (await cluster.status()).workers.length, { timeout: 30_000, interval: 50 }).toBe(2);
+    const remaining = new Set((await cluster.status()).workers.map((w) => w.pid));
+    const retired = [...before].find((pid) => !remaining.has(pid));
+    const moving = clients.filter((_c, i) => first[i] === retired);
+    const staying = clients.filter((_c, i) => first[i] !== retired);
+    expect(moving.length).toBeGreaterThan(0);
+    await expect.poll(() => moving.every((c) => c.connects >= 2), { timeout: 20_000, interval: 25 }).toBe(true);
+    const after = await homes(moving);
+    expect(new Set(after).size).toBe(1);
+    expect(remaining.has(after[0]!)).toBe(true);
+    expect(await homes(staying)).toEqual(first.filter((pid) => pid !== retired));
+    expect(sessionUnknown(staying)).toEqual([]);
+    expect(staying.map((c) => c.connects)).toEqual(staying.map(() => 1));
   });
 
   it('a reload moves each old worker’s clients together to one new worker', async () => {
