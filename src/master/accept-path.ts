@@ -12,7 +12,8 @@ import type { WorkerLink } from './worker-link.js';
  * queue (`master`), or accepted by workers with room on sockets the master
  * lends them (`workers`, the default), the master's queue then taking only
  * the overflow and woken connections. Either way the master binds and owns
- * every listening socket.
+ * every listening socket. `--sticky ip` takes the master path: only the
+ * master can choose a worker by the client's address.
  */
 export interface AcceptPath {
   readonly mode: 'workers' | 'master';
@@ -51,8 +52,10 @@ export interface AcceptPathOptions {
 
 /** Binds every address (all or nothing); the master accepts on them until `start` lends them to workers. */
 export async function openAcceptPath(config: ClusterConfig, log: Logger, o: AcceptPathOptions): Promise<AcceptPath> {
-  if (config.accept === 'master' || !canShareListeners()) {
-    if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
+  // --sticky ip: a worker accepting on a shared socket cannot know whose client it is; the master routes every connection.
+  if (config.accept === 'master' || config.sticky === 'ip' || !canShareListeners()) {
+    if (config.accept === 'workers' && config.sticky === 'ip') log.info('--sticky ip: the master accepts every connection (--accept master)');
+    else if (config.accept === 'workers') log.warn('this Node cannot share listening sockets: the master accepts every connection (--accept master)');
     // Under systemd socket activation the passed sockets are served instead (socket-activation.ts).
     const passed = activatedSockets();
     const listeners = passed ? await adoptAll(passed, o.accept) : await bindAll(config.listen, o.accept, o.inherited);

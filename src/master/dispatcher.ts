@@ -1,10 +1,11 @@
 import type { Logger } from '../shared/logger.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { QUEUE_SWEEP_MS } from '../shared/defaults.js';
-import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
+import { closeHandle, peerAddress, type NativeHandle } from '../shared/node-internals/handles.js';
 import { ConnectionQueue, type PendingConnection } from './queue.js';
 import { rejectBusy } from './reject.js';
-import { pickWorker } from './scheduling.js';
+import { pickWorker, type WorkerSnapshot } from './scheduling.js';
+import { StickyTable } from './sticky.js';
 import { Ticker } from './ticker.js';
 import type { WorkerLink } from './worker-link.js';
 
@@ -22,6 +23,8 @@ export interface DispatcherOptions {
    * would only delay the 503.
    */
   readonly admitting: () => boolean;
+  /** `--sticky ip`: a client address's connections go to one worker (sticky.ts). */
+  readonly sticky?: boolean;
 }
 
 /**
@@ -52,6 +55,8 @@ export class Dispatcher {
   #nextConnId = 0;
   #turn = 0;
   #onEmpty: (() => void) | null = null;
+  /** With `--sticky ip`: which worker each client address is bound to. */
+  readonly sticky: StickyTable | null;
 
   /** Set by a master upgrade: where connections go instead of the queue. */
   #divert: ((item: PendingConnection) => void) | null = null;
@@ -60,6 +65,7 @@ export class Dispatcher {
     this.#options = options;
     this.#log = log;
     this.queue = new ConnectionQueue(options.queueSize);
+    this.sticky = options.sticky === true ? new StickyTable() : null;
     this.#sweeper = options.queueTimeout > 0 ? new Ticker(sweepInterval(options.queueTimeout), () => this.#sweep()) : null;
   }
 
@@ -81,6 +87,7 @@ export class Dispatcher {
    */
   enqueue(item: PendingConnection, from: 'new' | 'woken' | 'surplus' = 'woken'): void {
     if (from === 'surplus') this.counters.surplus++;
+    if (this.sticky) item = this.#withClient(item);
     if (this.#divert) return this.#divert(item);
     if (this.queue.full || !this.#options.admitting()) {
       this.counters.rejected++;
@@ -101,14 +108,15 @@ export class Dispatcher {
   returned(worker: WorkerLink, item: Omit<PendingConnection, 'since'>, outcome: Exclude<HandleOutcome, 'taken'>): void {
     if (outcome === 'timeout') this.#log.error({ worker: worker.id, workerPid: worker.pid }, 'worker did not acknowledge a connection: killed it');
     if (this.#divert) return this.#divert({ ...item, since: Date.now() });
-    this.queue.pushFront({ ...item, since: Date.now() });
+    this.queue.pushFront(this.sticky ? this.#withClient({ ...item, since: Date.now() }) : { ...item, since: Date.now() });
   }
 
   /** Answers what waited too long, then sends waiting connections to workers with room, one in flight per worker. */
   pump(): void {
     if (this.queue.length > 0) this.#expire();
     const workers = this.#options.workers();
-    while (this.queue.length > 0) {
+    if (this.sticky) this.#pumpSticky(workers, this.sticky);
+    while (!this.sticky && this.queue.length > 0) {
       const i = pickWorker(workers, this.#options.workerConnections, this.#turn);
       if (i < 0) break;
       this.#turn = i + 1;
@@ -159,6 +167,50 @@ export class Dispatcher {
   #sweep(): void {
     this.pump();
     if (this.queue.length === 0) this.#sweeper?.stop();
+  }
+
+  /**
+   * `--sticky ip`: the addresses of workers that left move to one heir each;
+   * then each worker free now (ready, nothing in flight, under the cap, not
+   * out of descriptors) takes the first connection in line that is bound to
+   * it, or one from an address bound to no worker yet if it is the one
+   * `pickWorker` would choose among the free. A connection whose worker is
+   * busy or full waits for it, bounded by `queueTimeout`; it never goes to
+   * another live worker.
+   */
+  #pumpSticky(workers: readonly WorkerLink[], table: StickyTable): void {
+    const ready = workers.filter((w) => w.ready);
+    for (const move of table.settle(ready)) this.#log.info(move, 'sticky: a worker left; its client addresses move together to one other worker');
+    if (this.queue.length === 0) return;
+    const cap = this.#options.workerConnections;
+    const view: (WorkerSnapshot & { busy: boolean })[] = workers.map((w) => ({ ready: w.ready, busy: w.busy || w.outOfDescriptors || w.active >= cap, active: w.active, generation: w.generation }));
+    let free = view.filter((w) => w.ready && !w.busy).length;
+    if (free === 0) return;
+    const index = new Map(workers.map((w, i) => [w.id, i]));
+    const sends: [WorkerLink, PendingConnection][] = [];
+    this.queue.take((item) => {
+      if (free === 0) return 'stop';
+      const bound = item.client === undefined ? undefined : table.workerOf(item.client);
+      const i = bound === undefined ? pickWorker(view, cap, this.#turn) : (index.get(bound) ?? -1);
+      const target = view[i];
+      if (!target || !target.ready || target.busy) return 'keep';
+      if (bound === undefined) this.#turn = i + 1;
+      target.busy = true;
+      free--;
+      const worker = workers[i] as WorkerLink;
+      if (item.client !== undefined) table.bind(item.client, worker.id);
+      sends.push([worker, item]);
+      return 'take';
+    });
+    // After the pass: a connection not taken comes back (`returned`) into the queue.
+    for (const [worker, item] of sends) this.#dispatch(worker, item);
+  }
+
+  /** The item with its client's address (`--sticky ip`), read from the handle if it does not carry it yet. */
+  #withClient(item: PendingConnection): PendingConnection {
+    if (item.client !== undefined) return item;
+    const client = peerAddress(item.handle);
+    return client === undefined ? item : { ...item, client };
   }
 
   #dispatch(worker: WorkerLink, item: PendingConnection): void {

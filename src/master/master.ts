@@ -134,6 +134,7 @@ export class Master {
         workers: () => this.#pool.workers,
         // An errored pool with no worker left cannot serve: answer now rather than queue.
         admitting: () => this.#life.dispatching && (this.#pool.errored === null || this.#pool.readyCount > 0),
+        sticky: config.sticky === 'ip',
       },
       log,
     );
@@ -154,7 +155,8 @@ export class Master {
     });
     const paused = () => this.#life.state !== 'running';
     this.#autoscaler = new Autoscaler(this.#bounds, this.#config, this.#pool, log, () => this.#dispatcher.queue.length, paused);
-    this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
+    // --sticky ip: a client's connections must not move to another live worker, so nothing is shed.
+    this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, () => paused() || config.sticky === 'ip');
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
     this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload());
     this.#shutdown = new Shutdown({

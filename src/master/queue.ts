@@ -8,6 +8,8 @@ export interface PendingConnection {
   readonly head?: string;
   /** The listen address (index into --listen) it came in on; absent for one that moved, always plain HTTP. */
   readonly listener?: number;
+  /** The client's IP address, read by the master with `--sticky ip` (absent otherwise, and for a unix socket). */
+  readonly client?: string;
   /** When it entered the queue (ms, `Date.now()`); a connection a worker did not take comes back with a new one. */
   readonly since: number;
 }
@@ -102,6 +104,41 @@ export class ConnectionQueue {
     this.#returned = kept.length;
     this.#compact();
     return expired;
+  }
+
+  /**
+   * Takes out, in queue order, the connections `decide` says to take, keeping
+   * the others in their order; stops looking at the first 'stop'. Costs one
+   * pass over what it looked at (`--sticky ip`: a connection waits for its
+   * own worker, so the first in line is not always the next to go).
+   */
+  take(decide: (item: PendingConnection) => 'take' | 'keep' | 'stop'): PendingConnection[] {
+    const items = this.#items;
+    const putBack = this.#head + this.#returned;
+    const taken: PendingConnection[] = [];
+    let write = this.#head;
+    let returned = 0;
+    let i = this.#head;
+    for (; i < items.length; i++) {
+      const item = items[i] as PendingConnection;
+      const decision = decide(item);
+      if (decision === 'stop') break;
+      if (decision === 'take') {
+        taken.push(item);
+        continue;
+      }
+      if (i < putBack) returned++;
+      items[write++] = item;
+    }
+    if (taken.length === 0) return taken;
+    for (; i < items.length; i++) {
+      if (i < putBack) returned++;
+      items[write++] = items[i] as PendingConnection;
+    }
+    items.length = write;
+    this.#returned = returned;
+    this.#compact();
+    return taken;
   }
 
   /** Empties the queue, returning what was in it (used at shutdown). */

@@ -84,6 +84,7 @@ export function buildStatus(s: StatusSources): StatusReport {
       dispatched: c.dispatched,
       parks: p.parks,
       wakes: p.wakes,
+      sticky: dispatcher.sticky ? { addresses: dispatcher.sticky.size, moved: dispatcher.sticky.moved } : null,
     },
     logs: s.logs,
     descriptors: {

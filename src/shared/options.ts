@@ -214,6 +214,10 @@ export const OPTIONS = {
     kind: 'string', schema: z.enum(['workers', 'master']), expected: 'workers or master', ...on, default: 'workers',
     describe: 'who accepts new connections: workers with room, on the listening sockets the master shares (no IPC hop), or the master for every one',
   },
+  sticky: {
+    kind: 'string', schema: z.enum(['none', 'ip']), expected: 'none or ip', ...on, default: 'none',
+    describe: 'ip: connections from one client address go to the same worker while it lives (its addresses move together to one other worker when it retires or dies); the master then accepts every connection (--accept master) and nothing is rebalanced',
+  },
   queueSize: { ...integer(1), ...on, describe: 'connections waiting for a worker before new ones get 503', default: DEFAULTS.queueSize },
   queueTimeout: {
     ...ms(0), ...on, default: DEFAULTS.queueTimeout,

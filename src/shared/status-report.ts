@@ -123,6 +123,8 @@ export interface StatusReport {
     readonly dispatched: number;
     readonly parks: number;
     readonly wakes: number;
+    /** `--sticky ip`: client addresses bound to a worker now, and bindings moved to an heir when a worker left; null without it. */
+    readonly sticky: { readonly addresses: number; readonly moved: number } | null;
   };
   /** The log file written now (null: stdout), lines written, lines lost (full disk, closed pipe). */
   readonly logs: LogStats;

@@ -7,7 +7,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { closeHandle, handleOf, pendingWrite, socketFromHandle, takeHandle, type NativeHandle } from '../../src/shared/node-internals/handles.js';
+import { closeHandle, handleOf, peerAddress, pendingWrite, socketFromHandle, takeHandle, type NativeHandle } from '../../src/shared/node-internals/handles.js';
 import { detachFromHttp, hasParser, hasResponseInFlight } from '../../src/shared/node-internals/http-connection.js';
 import { listenWithoutBinding, setLateLimits, socketsBetweenMessages } from '../../src/shared/node-internals/http-server.js';
 import { acceptRawHandles } from '../../src/shared/node-internals/listen-handle.js';
@@ -89,6 +89,22 @@ describe('handles.ts: a native handle taken, wrapped and closed', () => {
     expect(pendingWrite(server)).toBeGreaterThan(0);
     peer.resume(); // reads again: the queue drains
     await expect.poll(() => pendingWrite(server), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('peerAddress reads the client address of a raw handle without reading from it, and none for a unix socket', async () => {
+    const got = deferred<NativeHandle>();
+    const { port } = await rawListener((h) => got.resolve(h));
+    const c = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.3' });
+    onTestFinished(() => void c.destroy());
+    const handle = await got.promise;
+    onTestFinished(() => closeHandle(handle));
+    expect(peerAddress(handle)).toBe('127.0.0.3');
+    c.write('ping');
+    const wrapped = socketFromHandle(handle); // nothing was read: the bytes are still there
+    const [data] = (await once(wrapped, 'data')) as [Buffer];
+    expect(data.toString()).toBe('ping');
+    const pipe = { readStart: () => 0, readStop: () => 0, close: () => {} } satisfies NativeHandle;
+    expect(peerAddress(pipe)).toBeUndefined();
   });
 
   it('closeHandle on a closed handle is harmless', async () => {

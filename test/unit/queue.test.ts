@@ -124,4 +124,63 @@ describe('ConnectionQueue: ages and expiry (--queue-timeout)', () => {
     }
     expect(q.drain()).toEqual(model);
   });
+  it('take removes the chosen connections in order, stops at the first stop, and keeps the put-back prefix', () => {
+    const q = new ConnectionQueue(10);
+    for (const id of [3, 4, 5, 6]) q.push(item(id, id * 100));
+    q.pushFront(item(2, 900));
+    q.pushFront(item(1, 950));
+    const seen: number[] = [];
+    const taken = q.take((i) => {
+      seen.push(i.id);
+      if (i.id === 5) return 'stop';
+      return i.id % 2 === 0 ? 'take' : 'keep';
+    });
+    expect(taken.map((i) => i.id)).toEqual([2, 4]);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    // The put-back connection that stayed (1) is still found by its age; the arrivals stay sorted.
+    expect(q.oldestWait(1000)).toBe(700); // id 3
+    expect(q.expire(960).map((i) => i.id)).toEqual([1, 3, 5, 6]);
+    expect(q.length).toBe(0);
+    expect(q.take(() => 'take')).toEqual([]);
+  });
+
+  it('matches a plain array model over a long random run with take among push, pushFront, shift and expire', () => {
+    let seed = 777;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const q = new ConnectionQueue(100_000);
+    let model: PendingConnection[] = [];
+    let now = 0;
+    let next = 0;
+    for (let step = 0; step < 20_000; step++) {
+      now += Math.floor(random() * 3);
+      const r = random();
+      if (r < 0.45) {
+        const it = item(next++, now);
+        q.push(it);
+        model.push(it);
+      } else if (r < 0.55) {
+        const it = item(next++, random() < 0.5 ? now : now - Math.floor(random() * 200));
+        q.pushFront(it);
+        model.unshift(it);
+      } else if (r < 0.85) {
+        expect(q.shift()).toBe(model.shift());
+      } else if (r < 0.95) {
+        // Take every third id among the first `look` items (a sticky pump stops once no worker is free).
+        const look = Math.floor(random() * 8);
+        let seen = 0;
+        const taken = q.take((i) => (seen++ >= look ? 'stop' : i.id % 3 === 0 ? 'take' : 'keep'));
+        const expected = model.slice(0, look).filter((i) => i.id % 3 === 0);
+        expect(taken).toEqual(expected);
+        model = model.filter((i) => !expected.includes(i));
+      } else {
+        const cutoff = now - Math.floor(random() * 100);
+        const expired = q.expire(cutoff);
+        expect(new Set(expired)).toEqual(new Set(model.filter((i) => i.since < cutoff)));
+        model = model.filter((i) => i.since >= cutoff);
+      }
+      expect(q.length).toBe(model.length);
+      expect(q.oldestWait(now)).toBe(model.length === 0 ? 0 : now - Math.min(...model.map((i) => i.since)));
+    }
+    expect(q.drain()).toEqual(model);
+  });
 });

@@ -9,7 +9,8 @@ import net from 'node:net';
  *
  * Internals used (docs/ARCHITECTURE.md, "Node internals"): `socket._handle`,
  * the wrap's `readStop()`, `close()`, `writeQueueSize`, the JS-side `reading`
- * and `onread` fields, and `new net.Socket({ handle })`.
+ * and `onread` fields, `new net.Socket({ handle })`, and a TCP wrap's
+ * `getpeername()`.
  */
 export interface NativeHandle {
   readStart(): number;
@@ -19,6 +20,8 @@ export interface NativeHandle {
   onread?: unknown;
   readonly bytesRead?: number;
   readonly writeQueueSize?: number;
+  /** TCP wraps only: fills `out` with the peer's address; 0 or a negative errno. */
+  getpeername?(out: { address?: string }): number;
 }
 
 interface SocketInternals {
@@ -82,4 +85,16 @@ export function closeHandle(handle: NativeHandle): void {
 /** Bytes waiting to be written, in JS and in libuv. */
 export function pendingWrite(socket: net.Socket): number {
   return socket.writableLength + (handleOf(socket)?.writeQueueSize ?? 0);
+}
+
+/**
+ * The client's IP address of a raw TCP handle (`TCP.getpeername`, the call
+ * behind `socket.remoteAddress`), read without wrapping the handle in a socket
+ * (which would start reading it); undefined for a unix socket, or one the
+ * client has already reset (ENOTCONN). `--sticky ip` routes by it.
+ */
+export function peerAddress(handle: NativeHandle): string | undefined {
+  if (typeof handle.getpeername !== 'function') return undefined;
+  const out: { address?: string } = {};
+  return handle.getpeername(out) === 0 && typeof out.address === 'string' ? out.address : undefined;
 }
