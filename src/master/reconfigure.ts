@@ -23,6 +23,7 @@ export const RELOADED_KEYS: readonly ConfigKey[] = [
   'tlsPassphrase',
   'tlsMinVersion',
   'tlsCiphers',
+  'http2',
 ];
 
 export interface Reconfigured {

@@ -145,6 +145,8 @@ function resolveListen(raw: RawConfig, describe: DescribeValue): ListenAddress[]
     return { ...address, tls };
   });
   const anyTls = resolved.some((a) => a.kind === 'tcp' && a.tls !== undefined);
+  // HTTP/2 is chosen in the TLS handshake (ALPN); cleartext HTTP/2 (h2c) is not served.
+  if (raw.http2 && !anyTls) throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('http2', true)} needs an https:// listen address: HTTP/2 is negotiated in the TLS handshake`);
   for (const key of ['tlsCert', 'tlsKey', 'tlsCa', 'tlsPassphrase', 'tlsCiphers'] as const) {
     if (raw[key] !== undefined && !anyTls) {
       throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe(key, key === 'tlsPassphrase' ? '(hidden)' : raw[key])} is set, but no listen address is https://: add --listen https://HOST:PORT`);

@@ -167,6 +167,10 @@ export const OPTIONS = {
     kind: 'string', schema: z.string().min(1).optional(), expected: 'an OpenSSL cipher list', ...on,
     describe: "TLS 1.2 cipher list in OpenSSL's format", defaultText: "Node's default",
   },
+  http2: {
+    kind: 'boolean', schema: z.boolean(), expected: 'true or false', ...on,
+    describe: 'serve HTTP/2 on the https:// addresses, with HTTP/1.1 for clients that do not offer it (ALPN); the app gets the compatibility API request and response', default: false,
+  },
   socketMode: {
     kind: 'string', schema: z.string().regex(SOCKET_MODE).optional(), expected: 'octal permission bits such as 0660', ...on,
     describe: 'permissions of unix: socket files, for example 0660 so that a web server in --socket-group can connect', defaultText: 'from the umask',

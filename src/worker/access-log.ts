@@ -45,8 +45,13 @@ export function accessLine(target: LineTarget): (res: http.ServerResponse, ms: n
     const req = res.req;
     const socket = req.socket as CountedSocket;
     const written = socket.bytesWritten;
-    const bytes = written - (socket[kWritten] ?? 0);
-    socket[kWritten] = written;
+    // An HTTP/2 stream that has closed no longer reaches its session's socket (its proxy answers undefined), and a
+    // session's bytes are every stream's anyway: null, not NaN, which is not JSON.
+    let bytes: number | null = null;
+    if (typeof written === 'number') {
+      bytes = written - (socket[kWritten] ?? 0);
+      socket[kWritten] = written;
+    }
     target.write(
       `${head}${timeIso}"${base},"method":"${req.method}","path":${JSON.stringify(req.url)},"status":${res.statusCode},"bytes":${bytes},"ms":${Math.round(ms * 100) / 100},"msg":"request"}\n`,
     );

@@ -76,7 +76,7 @@ export class WorkerRuntime {
       // Counted and logged at most once per interval by the descriptor watch, never once per failed accept.
       failed: (errno) => workerDescriptors(this.#log).acceptFailed(errno),
     });
-    this.#tls = new TlsFront(config.headersTimeout, {
+    this.#tls = new TlsFront({ handshakeMs: config.headersTimeout, http2: config.http2, idleMs: config.keepAliveTimeout }, {
       secured: (raw, secured) => this.#connections.rebind(raw, secured),
       failed: (error) => {
         // Scanners and plain HTTP on a TLS port do this all day: counted, logged at debug only.
@@ -174,6 +174,7 @@ export class WorkerRuntime {
     this.#acceptor.stop();
     this.#log.info({ reason, connections: this.#connections.active }, 'draining');
     this.#connections.drain();
+    this.#tls.goAway();
     this.#server?.close();
     this.#exitIfDrained();
   }
@@ -185,6 +186,7 @@ export class WorkerRuntime {
     this.#acceptor.stop();
     this.#log.info({ connections: this.#connections.active }, 'retiring');
     this.#connections.retire();
+    this.#tls.goAway();
     this.#exitIfDrained();
   }
 

@@ -192,6 +192,58 @@ describe('TLS terminated in the workers', () => {
     expect((await cluster.stop()).code).toBe(0);
   });
 
+  it('--http2: a client offering h2 gets HTTP/2 from an ordinary (req, res) app, one that does not gets HTTP/1.1; a reload sends open sessions a GOAWAY and loses no request', async () => {
+    const tlsArgs = ['--listen', 'https://127.0.0.1:0', '--tls-cert', pem('cert.pem'), '--tls-key', pem('key.pem')];
+    const cluster = await start(fixture('echo.mjs'), ['--workers', '2', ...tlsArgs, '--http2']);
+    const [address] = await addresses(cluster, 1);
+    const port = portOf(address!);
+    const h2get = async (session: http2.ClientHttp2Session, p: string): Promise<{ status: number; body: string }> => {
+      const stream = session.request({ ':path': p });
+      let body = '';
+      let status = 0;
+      stream.on('response', (headers) => (status = Number(headers[':status'])));
+      stream.setEncoding('utf8').on('data', (d: string) => (body += d));
+      await once(stream, 'end');
+      return { status, body };
+    };
+    const client = http2.connect(`https://localhost:${port}`, { ca: CA });
+    const answers = await Promise.all(['/a', '/b', '/c'].map((p) => h2get(client, p)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.map((a) => (JSON.parse(a.body) as { url: string }).url)).toEqual(['/a', '/b', '/c']);
+    expect(client.alpnProtocol).toBe('h2');
+
+    const h1 = await tlsConnect(port, { ALPNProtocols: ['http/1.1'] });
+    expect(h1.alpnProtocol).toBe('http/1.1');
+    expect((await requestsOn(h1, ['/h1']))[0]).toContain('"url":"/h1"');
+    h1.destroy();
+    // HTTP/2 requests are counted and logged as HTTP/1.1 ones are.
+    await expect.poll(async () => (await cluster.status()).workers.reduce((n, w) => n + w.served, 0)).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => cluster.logs.filter((l) => l.msg === 'request' && l.path === '/b').length).toBe(1);
+
+    // A reload: the open session is told to go away (GOAWAY) and closes once quiet; a new one is served by a new worker.
+    const goaway = once(client, 'goaway');
+    cluster.child.kill('SIGHUP');
+    await cluster.waitForLog((l) => l.msg === 'reload complete', 30_000);
+    await goaway;
+    const next = http2.connect(`https://localhost:${port}`, { ca: CA });
+    expect((await h2get(next, '/after')).status).toBe(200);
+    next.close();
+    client.close();
+    expect((await cluster.stop()).code).toBe(0);
+  });
+
+  it('without --http2 a client offering h2 gets HTTP/1.1; --http2 without an https:// address exits 2', async () => {
+    const cluster = await start(fixture('echo.mjs'), ['--workers', '1', '--listen', 'https://127.0.0.1:0', '--tls-cert', pem('cert.pem'), '--tls-key', pem('key.pem')]);
+    const [address] = await addresses(cluster, 1);
+    const socket = await tlsConnect(portOf(address!), { ALPNProtocols: ['h2', 'http/1.1'] });
+    expect(socket.alpnProtocol).toBe('http/1.1');
+    socket.destroy();
+    expect((await cluster.stop()).code).toBe(0);
+    const plain = launch(['start', fixture('echo.mjs'), '--listen', '127.0.0.1:0', '--http2']);
+    expect((await plain.exited).code).toBe(2);
+    expect(plain.stderr()).toContain('--http2 true needs an https:// listen address');
+  });
+
   it('reload serves a renewed certificate; a bad one is refused, naming the file, and the old workers keep serving', async () => {
     const certDir = fs.mkdtempSync(path.join(dir, 'certs-'));
     const cert = path.join(certDir, 'cert.pem');
