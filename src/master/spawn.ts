@@ -4,7 +4,6 @@ import type { ClusterConfig } from '../shared/config.js';
 import type { ChildRole } from '../shared/child-env.js';
 import { ENV } from '../shared/defaults.js';
 
-
 const ENTRY: Record<ChildRole, string> = {
   worker: fileURLToPath(new URL('../worker/main.js', import.meta.url)),
   monitor: fileURLToPath(new URL('../monitor/main.js', import.meta.url)),
@@ -44,15 +43,15 @@ export function routeChildOutput(output: ChildOutput | null): void {
 }
 
 /**
- * Forks a child with its role, id and settings in its environment. Its stdout
- * and stderr are piped to the master's log sink, which tags and merges every
- * process's lines into one log.
+ * Forks a child with its role, id and settings in its environment, and `env`
+ * (what the app may read: a worker's slot). Its stdout and stderr are piped to
+ * the master's log sink, which tags and merges every process's lines into one log.
  */
-export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): ChildProcess {
+export function spawnChild(role: ChildRole, id: number, config: ClusterConfig, env: Readonly<Record<string, string>> = {}): ChildProcess {
   const output = childOutput;
   const child = fork(ENTRY[role], [], {
     execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? [])],
-    env: { ...process.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
+    env: { ...process.env, ...env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
     stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
     ...(childIdentity ? { uid: childIdentity.uid, gid: childIdentity.gid } : {}),
