@@ -83,12 +83,18 @@ export class ShutdownHooks {
   }
 
   /**
-   * Runs the app's hooks, once: the exported one (awaited), then the listeners
-   * of `signal` (the one received; for a leave the master asked for, SIGTERM),
-   * or of the other exit signal if the app has none for that one, called in
-   * order as Node would, their promises awaited. A process.exit they call ends
-   * the hook there. Bounded by `withinMs`; resolves, never rejects: a hook that
-   * throws or overruns is logged, naming the app, and the worker exits anyway.
+   * Runs the app's hooks, once: the exported one, then the listeners of
+   * `signal` (the one received; for a leave the master asked for, SIGTERM), or
+   * of the other exit signal if the app has none for that one, called in order
+   * as Node would. The hook is done when the first of these comes:
+   * - its promises have settled: the exported hook's, and every listener's if
+   *   each returned one (a listener that returns nothing ends with process.exit);
+   * - the app calls process.exit (the listeners after it are not called);
+   * - nothing is left to run ('beforeExit': the worker's own handles are
+   *   unref'd meanwhile), where a plain `node app.js` would exit by itself;
+   * - `withinMs` have passed: logged as an overrun, naming the app.
+   * Resolves, never rejects: a hook that throws is logged, naming the app, and
+   * the worker exits anyway.
    */
   async run(signal: ExitSignal | null, withinMs: number): Promise<void> {
     if (this.#ran) return;
@@ -103,51 +109,68 @@ export class ShutdownHooks {
     this.#log.info({ app: this.#app, hooks, withinMs }, 'running the app shutdown hook');
 
     const realExit = process.exit;
-    let exitCalled!: () => void;
     let exited = false;
+    let exitCalled!: () => void;
     const exitedNow = new Promise<'exit'>((resolve) => (exitCalled = () => resolve('exit')));
-    // Typed `never` in Node's types, but the hook's own code goes on until it returns: this one does return.
+    // Typed `never` in Node's types, but this one returns: the hook's own code goes on to its end.
     process.exit = ((code?: number | string | null) => {
       exited = true;
       this.#log.debug({ app: this.#app, code }, 'the app shutdown hook called process.exit: hook done');
       exitCalled();
     }) as typeof process.exit;
-    let timer: NodeJS.Timeout | undefined;
-    const overran = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), withinMs)));
+    let overrun!: () => void;
+    const overran = new Promise<'timeout'>((resolve) => (overrun = () => resolve('timeout')));
+    let onIdle!: () => void;
+    const idle = new Promise<'idle'>((resolve) => (onIdle = () => resolve('idle')));
+    // Only the app's own work may keep the process alive now: the deadline, the master's channel and the
+    // heartbeat (already unref'd) must not, or 'beforeExit' would never come.
+    const timer = setTimeout(overrun, withinMs).unref();
+    process.channel?.unref();
+    process.once('beforeExit', onIdle);
 
     const all = async (): Promise<'done'> => {
       if (exported) await this.#settle(`${exported.name}()`, () => exported.hook(wanted));
-      const pending: Promise<void>[] = [];
+      const returned: Promise<boolean>[] = [];
       for (const listener of listeners) {
-        if (exited) break; // as with a real process.exit: the listeners after it never run
-        pending.push(this.#settle(`${chosen} listener`, () => listener(chosen)));
+        if (exited) break; // as after a real process.exit: the listeners after it never run
+        returned.push(this.#settle(`${chosen} listener`, () => listener(chosen), (r) => r instanceof Promise));
       }
-      await Promise.all(pending);
+      const settled = await Promise.all(returned);
+      // A listener that returned no promise says it is done by calling process.exit, or by leaving nothing to run.
+      if (settled.some((promised) => !promised)) await new Promise(() => {});
       return 'done';
     };
     try {
-      const outcome = await Promise.race([all(), exitedNow, overran]);
+      const outcome = await Promise.race([all(), exitedNow, idle, overran]);
       if (outcome === 'timeout') {
         this.#log.error(
           { app: this.#app, hooks, withinMs },
           `shutdown hook of app ${this.#app} did not finish within ${withinMs} ms (what --drain-timeout, or in a stop --shutdown-timeout, left it): the worker exits without waiting for it`,
         );
       } else {
-        this.#log.info({ app: this.#app, hooks }, 'the app shutdown hook finished');
+        this.#log.info({ app: this.#app, hooks, how: outcome }, 'the app shutdown hook finished');
       }
     } finally {
       clearTimeout(timer);
+      process.off('beforeExit', onIdle);
       process.exit = realExit;
       flushLogs();
     }
   }
 
-  /** Calls one hook and waits for it; a throw or a rejection is logged, naming the app, and counts as finished. */
-  async #settle(what: string, call: () => unknown): Promise<void> {
+  /**
+   * Calls one hook and waits for what it returns; a throw or a rejection is
+   * logged, naming the app, and counts as finished. Resolves with `promised`
+   * of what it returned (true by default).
+   */
+  async #settle(what: string, call: () => unknown, promised: (returned: unknown) => boolean = () => true): Promise<boolean> {
     try {
-      await call();
+      const returned = call();
+      await returned;
+      return promised(returned);
     } catch (error) {
       this.#log.error({ app: this.#app, hook: what, err: error }, `shutdown hook ${what} of app ${this.#app} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return true;
     }
   }
 }

@@ -43,6 +43,16 @@ describe('the app shutdown hook', () => {
     for (const pid of old) expect(entriesOf(entries, pid)).toEqual(['started', 'hook start SIGTERM', 'closed pool SIGTERM']);
   });
 
+  it('a SIGTERM listener that closes everything but never calls process.exit is done once nothing is left to run', async () => {
+    const journal = newJournal();
+    const cluster = await startCluster(signals, ['--workers', '1'], { env: { LIFECYCLE_FILE: journal.file, PORT: '0', HANDLER_EXIT: '0' } });
+    const [pid] = await running(cluster);
+    expect(await cluster.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await cluster.finished;
+    expect(entriesOf(journal.read(), pid!)).toEqual(['started', 'hook start SIGTERM', 'closed pool SIGTERM']);
+    expect(cluster.logs.find((l) => l.msg === 'the app shutdown hook finished' && l.pid === pid)).toMatchObject({ how: 'idle' });
+  });
+
   it('scale-down: the retired worker runs its hook', async () => {
     const journal = newJournal();
     const cluster = await startCluster(exported, ['--workers', '2'], { env: { LIFECYCLE_FILE: journal.file } });
