@@ -45,7 +45,7 @@ export class Autoscaler {
     // A fixed pool (min = max, which `scale` can make or unmake at any time) has nothing to decide.
     if (this.#paused() || this.#options.minWorkers === this.#options.maxWorkers) return;
     const workers = this.#pool.live;
-    const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu }));
+    const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu, slot: w.slot }));
     const { decision, state } = decideScaling(Date.now(), this.#queueDepth(), snapshot, this.#state, this.#options);
     this.#state = state;
     if (decision.kind === 'hold') return;

@@ -75,16 +75,29 @@ describe('worker slots (ROCKET_WORKER_ID)', () => {
     expect(spawned).toEqual(retired);
   });
 
-  it('scale-down frees slots; scale-up takes the lowest free ones', async () => {
+  it('scale-up takes the lowest free slot; scale-down keeps slot 0', async () => {
     const cluster = await startCluster(app, ['--workers', '3']);
-    await settled(cluster, 3);
+    const first = await settled(cluster, 3);
     const name = (await cluster.status()).name;
-    expect((await runCli(cluster.home, ['scale', name, '1'])).code).toBe(0);
-    const [kept] = await settled(cluster, 1);
+    // Slot 1's replacement is now the newest worker: the one a shrink retires (none holds a connection).
+    const victim = first.find((w) => w.slot === 1)!;
+    process.kill(victim.pid, 'SIGKILL');
+    await cluster.waitForLog((l) => l.msg === 'worker exited' && l.workerPid === victim.pid);
+    await expect.poll(async () => (await live(cluster)).find((w) => w.slot === 1 && w.pid !== victim.pid) !== undefined, { timeout: 15_000 }).toBe(true);
+    await settled(cluster, 3);
     expect((await runCli(cluster.home, ['scale', name, '2'])).code).toBe(0);
-    const two = await settled(cluster, 2);
-    const lowestFree = kept!.slot === 0 ? 1 : 0;
-    expect(two.map((w) => w.slot).sort()).toEqual([kept!.slot, lowestFree].sort());
+    expect((await settled(cluster, 2)).map((w) => w.slot)).toEqual([0, 2]);
+    // The gap is filled, not slot 3 taken.
+    expect((await runCli(cluster.home, ['scale', name, '3'])).code).toBe(0);
+    expect((await settled(cluster, 3)).map((w) => w.slot)).toEqual([0, 1, 2]);
+    // Slot 0 is the last to go, even as the newest worker (a replacement), which a tie would retire first.
+    const zero = (await live(cluster)).find((w) => w.slot === 0)!;
+    process.kill(zero.pid, 'SIGKILL');
+    await cluster.waitForLog((l) => l.msg === 'worker exited' && l.workerPid === zero.pid);
+    await expect.poll(async () => (await live(cluster)).find((w) => w.slot === 0 && w.pid !== zero.pid) !== undefined, { timeout: 15_000 }).toBe(true);
+    await settled(cluster, 3);
+    expect((await runCli(cluster.home, ['scale', name, '1'])).code).toBe(0);
+    expect((await settled(cluster, 1)).map((w) => w.slot)).toEqual([0]);
     expect((await runCli(cluster.home, ['scale', name, '4'])).code).toBe(0);
     expect((await settled(cluster, 4)).map((w) => w.slot)).toEqual([0, 1, 2, 3]);
   });
