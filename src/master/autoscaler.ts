@@ -64,7 +64,7 @@ export class Autoscaler {
     const memory = judgeMemory({ totalRss, live: workers.length, minWorkers: this.#options.minWorkers, settling: this.#settling() }, this.#budget);
     if (memory.retire) return this.#retireForMemory(workers, totalRss, now);
     this.#noteAtMinimum(memory.atMinimum, memory.pressure, totalRss);
-    const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu }));
+    const snapshot = workers.map((w) => ({ spawning: w.state === 'spawning', active: w.active, elu: w.elu, slot: w.slot }));
     const { decision, state } = decideScaling(now, this.#queueDepth(), snapshot, this.#state, this.#options);
     const held = decision.kind === 'grow' && memory.pressure !== null;
     this.#holdEpisode(memory.pressure, held, totalRss, decision.kind === 'grow' ? decision.reason : '');

@@ -22,9 +22,10 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
   /** Handles the kernel dropped on their way to it because it was out of descriptors (each came back to us, intact). */
   droppedOnTheWay = 0;
 
-  constructor(role: ChildRole, id: number, config: ClusterConfig) {
+  /** `env`: added to the child's environment (a worker's slot). */
+  constructor(role: ChildRole, id: number, config: ClusterConfig, env: Readonly<Record<string, string>> = {}) {
     this.id = id;
-    this.child = spawnChild(role, id, config);
+    this.child = spawnChild(role, id, config, env);
     this.channel = new Channel<In, Out>(this.child, (m, handle) => this.receive(m, handle), {
       ackTimeout: DEFAULTS.ackTimeout,
       reclaim: (m, handle, outcome) => this.reclaim(m, handle, outcome),
@@ -70,11 +71,11 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
     this.#state = transition(this.#state, next);
   }
 
-  /** Asks the child to finish its work and exit. */
-  stop(): void {
+  /** Asks the child to finish its work and exit, within `withinMs` if given (it is killed after). */
+  stop(withinMs?: number): void {
     if (this.#state === 'exited' || this.#state === 'stopping') return;
     this.state = 'stopping';
-    this.channel.post(this.shutdownMessage());
+    this.channel.post(this.shutdownMessage(withinMs));
   }
 
   kill(): void {
@@ -91,7 +92,7 @@ export abstract class ChildLink<In extends { t: string }, Out extends { t: strin
    */
   protected abstract reclaim(message: Out, handle: NativeHandle, outcome: Exclude<HandleOutcome, 'taken'>): void;
 
-  protected abstract shutdownMessage(): Out;
+  protected abstract shutdownMessage(withinMs: number | undefined): Out;
 
   /** Called once, after the process has exited and its channel has failed what was pending. */
   protected abstract exited(code: number | null, signal: NodeJS.Signals | null): void;

@@ -1,7 +1,9 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { EXIT_GRACE_MS } from '../shared/defaults.js';
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { TlsMaterial } from '../shared/protocol.js';
+import { pickSlot } from './slots.js';
 import { WorkerLink, type WorkerEvents } from './worker-link.js';
 
 /** A worker that dies sooner than this after its start counts toward the backoff. */
@@ -95,20 +97,28 @@ export class WorkerPool {
     return n;
   }
 
-  spawn(): WorkerLink {
-    const worker = new WorkerLink(this.#nextId++, this.generation, this.config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+  /**
+   * Starts a worker in slot `slot` (that of a dead worker it replaces) if no
+   * live worker holds it, else in the lowest free slot (slots.ts). One that
+   * replaces a live worker (`replacing`: reload, recycling) takes its slot.
+   */
+  spawn(slot?: number, replacing?: WorkerLink): WorkerLink {
+    const held = this.live.filter((w) => w !== replacing).map((w) => w.slot);
+    const at = pickSlot(held, replacing?.slot ?? slot);
+    const worker = new WorkerLink(this.#nextId++, at, this.generation, this.config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);
-    this.#log.info({ worker: worker.id, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
+    this.#log.info({ worker: worker.id, slot: worker.slot, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
     return worker;
   }
 
   /**
    * Starts a worker of the current generation and, once it is ready, retires
    * `old` (reload, recycling). If the new one fails to start it is killed, the
-   * old one is left serving, and the error is thrown.
+   * old one is left serving, and the error is thrown. The new worker takes
+   * `old`'s slot at once: until `old` has exited, two processes have it.
    */
   async replace(old: WorkerLink | undefined): Promise<void> {
-    const fresh = this.spawn();
+    const fresh = this.spawn(undefined, old);
     fresh.onTrial = true;
     try {
       await withTimeout(fresh.started, this.config.startTimeout, `new worker not ready within ${this.config.startTimeout} ms`);
@@ -125,27 +135,32 @@ export class WorkerPool {
   }
 
   /**
-   * Retires a worker (reload, scale-down): it stops getting connections, hands
-   * its idle ones back and exits; after `drainTimeout` it is killed. Resolves on exit.
+   * Retires a worker (reload, scale-down, recycling): it stops getting
+   * connections, hands its idle ones back, runs the app's shutdown hook and
+   * exits; it has `drainTimeout` for that, and is killed EXIT_GRACE_MS after.
+   * Resolves on exit.
    */
   async retire(worker: WorkerLink): Promise<void> {
     const exited = new Promise<void>((resolve) => worker.child.once('exit', () => resolve()));
     if (worker.state === 'exited') return;
-    worker.retire();
+    worker.retire(this.config.drainTimeout);
     const timer = setTimeout(() => {
       this.#log.warn({ worker: worker.id, workerPid: worker.pid, drainTimeoutMs: this.config.drainTimeout }, 'retiring worker did not finish in time: killing it');
       worker.kill();
-    }, this.config.drainTimeout);
+    }, this.config.drainTimeout + EXIT_GRACE_MS);
     await exited;
     clearTimeout(timer);
   }
 
-  /** Asks every worker to finish and exit; none is replaced from now on. */
-  stop(): void {
+  /**
+   * Asks every worker to finish and exit, within `withinMs` if given (what is
+   * left of --shutdown-timeout); none is replaced from now on.
+   */
+  stop(withinMs?: number): void {
     this.#stopping = true;
     for (const t of this.#respawnTimers) clearTimeout(t);
     this.#respawnTimers.clear();
-    for (const w of this.workers) w.stop();
+    for (const w of this.workers) w.stop(withinMs);
   }
 
   kill(): void {
@@ -172,7 +187,7 @@ export class WorkerPool {
       return;
     }
     const delay = this.#quickDeaths === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#quickDeaths - 1));
-    this.#respawnAfter(delay, true);
+    this.#respawnAfter(delay, true, worker.slot);
   }
 
   /**
@@ -190,15 +205,16 @@ export class WorkerPool {
       this.#spawnFailing = true;
       this.#log.error({ worker: worker.id, error: worker.spawnError, retryMs: SPAWN_RETRY_MS }, 'could not start a worker process: trying again until it starts');
     }
-    this.#respawnAfter(SPAWN_RETRY_MS, false);
+    this.#respawnAfter(SPAWN_RETRY_MS, false, worker.slot);
   }
 
-  #respawnAfter(delay: number, isRestart: boolean): void {
+  /** The replacement takes `slot`, the dead worker's, unless a worker started meanwhile (a scale-up) took it. */
+  #respawnAfter(delay: number, isRestart: boolean, slot: number): void {
     const timer = setTimeout(() => {
       this.#respawnTimers.delete(timer);
       if (this.#stopping) return;
       if (isRestart) this.restarts++;
-      const worker = this.spawn();
+      const worker = this.spawn(slot);
       // A failed start is known at once (no pid); its 'error' comes on the next tick.
       if (worker.pid !== undefined && this.#spawnFailing) {
         this.#spawnFailing = false;

@@ -26,6 +26,8 @@ export interface WorkerLoadSnapshot {
   readonly spawning: boolean;
   readonly active: number;
   readonly elu: number;
+  /** Its slot (ROCKET_WORKER_ID): on a shrink, slot 0 retires last (pickVictims). */
+  readonly slot?: number;
 }
 
 export interface ScalingState {

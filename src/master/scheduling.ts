@@ -41,18 +41,23 @@ export function pickWorker(workers: readonly WorkerSnapshot[], cap: number, star
 export interface RetireCandidate {
   /** Connections the worker holds: the fewer, the less there is to hand back. */
   readonly active: number;
+  /** Its slot (ROCKET_WORKER_ID); slot 0 retires last. */
+  readonly slot?: number;
 }
 
 /**
  * Which `count` workers retire when the pool shrinks (autoscaler, `scale`,
  * SIGTTOU): those with the fewest connections, since they have the least to
  * hand back; on a tie the newest (last in the list), whose caches are the
- * coldest. Returns indices into `workers`, best victim first.
+ * coldest. The worker in slot 0 goes last, whatever it holds: apps run
+ * singleton jobs there ("cron in worker 0", docs/APP-LIFECYCLE.md), and a
+ * shrink that retired it would leave the job unrun until the pool grew again.
+ * Returns indices into `workers`, best victim first.
  */
 export function pickVictims(workers: readonly RetireCandidate[], count: number): number[] {
   return workers
-    .map((w, i) => ({ active: w.active, i }))
-    .sort((a, b) => a.active - b.active || b.i - a.i)
+    .map((w, i) => ({ active: w.active, first: w.slot === 0 ? 1 : 0, i }))
+    .sort((a, b) => a.first - b.first || a.active - b.active || b.i - a.i)
     .slice(0, Math.max(0, count))
     .map((c) => c.i);
 }

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { ClusterConfig } from '../shared/config.js';
+import { EXIT_GRACE_MS } from '../shared/defaults.js';
 import type { Logger } from '../shared/logger.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MasterLifecycle } from './master-state.js';
@@ -74,6 +75,7 @@ export class Shutdown {
     life.to('stopping');
     this.#p.pauseTimers();
     log.info({ queued: dispatcher.queue.length }, 'stopping');
+    const killAt = Date.now() + config.shutdownTimeout;
     const deadline = setTimeout(() => {
       log.warn({ timeoutMs: config.shutdownTimeout }, 'shutdown timeout: killing what is left');
       void this.force();
@@ -84,7 +86,8 @@ export class Shutdown {
     dispatcher.whenEmpty(() => {
       if (life.state !== 'stopping') return;
       life.to('closing');
-      pool.stop();
+      // Workers are told what is left, less a margin to log an overrunning shutdown hook before they are killed.
+      pool.stop(Math.max(0, killAt - Date.now() - EXIT_GRACE_MS));
       this.childExited();
     });
     await this.allGone;

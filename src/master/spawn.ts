@@ -4,7 +4,6 @@ import type { ClusterConfig } from '../shared/config.js';
 import type { ChildRole } from '../shared/child-env.js';
 import { ENV } from '../shared/defaults.js';
 
-
 const ENTRY: Record<ChildRole, string> = {
   worker: fileURLToPath(new URL('../worker/main.js', import.meta.url)),
   monitor: fileURLToPath(new URL('../monitor/main.js', import.meta.url)),
@@ -44,17 +43,17 @@ export function routeChildOutput(output: ChildOutput | null): void {
 }
 
 /**
- * Forks a child with its role, id and settings in its environment. Its stdout
- * and stderr are piped to the master's log sink, which tags and merges every
- * process's lines into one log.
+ * Forks a child with its role, id and settings in its environment, and `env`
+ * (what the app may read: a worker's slot). Its stdout and stderr are piped to
+ * the master's log sink, which tags and merges every process's lines into one log.
  */
-export function spawnChild(role: ChildRole, id: number, config: ClusterConfig): ChildProcess {
+export function spawnChild(role: ChildRole, id: number, config: ClusterConfig, env: Readonly<Record<string, string>> = {}): ChildProcess {
   const output = childOutput;
   const app = role === 'worker' ? appRuntime(config) : { env: {}, nodeArgs: [] };
   const child = fork(ENTRY[role], [], {
     execArgv: [...process.execArgv, ...(EXEC_ARGV[role] ?? []), ...app.nodeArgs],
     // The app's env first: it may not override what the worker itself reads.
-    env: { ...process.env, ...app.env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
+    env: { ...process.env, ...app.env, ...env, [ENV.role]: role, [ENV.id]: String(id), [ENV.config]: JSON.stringify(withoutSecrets(config)) },
     ...(app.cwd === undefined ? {} : { cwd: app.cwd }),
     stdio: output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',

@@ -52,6 +52,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     monitor: { pid: m?.pid ?? null, state: m?.state ?? 'none', restarts: p.restarts, lastRestart: s.parking.lastRestart },
     workers: pool.workers.map((w) => ({
       id: w.id,
+      slot: w.slot,
       pid: w.pid ?? null,
       state: w.state,
       generation: w.generation,

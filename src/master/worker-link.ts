@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../shared/config.js';
+import { APP_ENV } from '../shared/defaults.js';
 import { RocketError } from '../shared/errors.js';
 import type { HandleOutcome } from '../shared/channel.js';
 import { closeHandle, type NativeHandle } from '../shared/node-internals/handles.js';
@@ -31,6 +32,8 @@ export interface WorkerEvents {
 /** One worker process: serves connections the master sends it. */
 export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implements WorkerSnapshot {
   readonly #events: WorkerEvents;
+  /** Its slot, 0 to max − 1: ROCKET_WORKER_ID in its environment (slots.ts). */
+  readonly slot: number;
   /** Which reload this worker belongs to (1 for the first workers). */
   readonly generation: number;
   /** Resolves once the worker said ready; rejects if it failed or exited first. */
@@ -53,8 +56,9 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
   /** Requests after which it is recycled: --max-requests plus a random share of the jitter. */
   readonly requestLimit: number;
 
-  constructor(id: number, generation: number, config: ClusterConfig, tls: readonly TlsMaterial[], events: WorkerEvents) {
-    super('worker', id, config);
+  constructor(id: number, slot: number, generation: number, config: ClusterConfig, tls: readonly TlsMaterial[], events: WorkerEvents) {
+    super('worker', id, config, { [APP_ENV.workerId]: String(slot), [APP_ENV.appInstance]: String(slot) });
+    this.slot = slot;
     // First on the channel, so it is there before any TLS connection is.
     if (tls.length > 0) this.channel.post({ t: 'tls', listeners: tls });
     this.generation = generation;
@@ -83,12 +87,12 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     this.channel.post({ t: 'shed', count, withinMs });
   }
 
-  /** Stops getting connections; parks its idle ones, finishes in-flight requests and exits. */
-  retire(): void {
+  /** Stops getting connections; parks its idle ones, finishes in-flight requests, runs the app's shutdown hook and exits, within `withinMs`. */
+  retire(withinMs: number): void {
     if (this.state !== 'ready' && this.state !== 'spawning') return;
     this.retiring = true;
     this.state = 'draining';
-    this.channel.post({ t: 'retire' });
+    this.channel.post({ t: 'retire', withinMs });
   }
 
   /**
@@ -192,8 +196,8 @@ export class WorkerLink extends ChildLink<WorkerToMaster, MasterToWorker> implem
     this.#events.exit(this, code, signal);
   }
 
-  protected override shutdownMessage(): MasterToWorker {
-    return { t: 'shutdown' };
+  protected override shutdownMessage(withinMs: number | undefined): MasterToWorker {
+    return withinMs === undefined ? { t: 'shutdown' } : { t: 'shutdown', withinMs };
   }
 
   protected override receive(m: WorkerToMaster, handle: NativeHandle | undefined): boolean {

@@ -80,6 +80,13 @@ export const DEFAULTS = {
  */
 export const HEARTBEAT_MS = 500;
 
+/**
+ * A leaving worker is told how long it has (--drain-timeout, or what is left
+ * of --shutdown-timeout) and is killed this much later: the margin lets it
+ * log a shutdown hook that overran, naming the app, and exit by itself.
+ */
+export const EXIT_GRACE_MS = 1000;
+
 /** Most workers one pool may have: config, `scale` and the control protocol share this bound. */
 export const MAX_WORKERS = 256;
 
@@ -94,4 +101,14 @@ export const ENV = {
   role: 'ROCKET_CLUSTER_ROLE',
   id: 'ROCKET_CLUSTER_ID',
   config: 'ROCKET_CLUSTER_CONFIG',
+} as const;
+
+/**
+ * Environment variables an app may read in a worker: its slot, 0 to
+ * --max-workers − 1, stable across replacements (src/master/slots.ts);
+ * NODE_APP_INSTANCE is PM2's name for the same number.
+ */
+export const APP_ENV = {
+  workerId: 'ROCKET_WORKER_ID',
+  appInstance: 'NODE_APP_INSTANCE',
 } as const;

@@ -245,7 +245,7 @@ export const OPTIONS = {
   },
   drainTimeout: {
     ...ms(0), ...on, default: DEFAULTS.drainTimeout,
-    describe: 'ms a retiring worker (reload, SIGHUP) may take to hand back its connections before it is killed',
+    describe: 'ms a leaving worker (reload, scale-down, recycling; in a stop, within --shutdown-timeout) may take to finish its requests and run the app shutdown hook before it is killed',
   },
   workerTimeout: { ...ms(1000), ...on, describe: 'ms a worker or the monitor may go without a heartbeat before it is killed and replaced', default: DEFAULTS.workerTimeout },
   maxRequests: { ...integer(0), ...on, describe: 'recycle a worker after this many requests; 0 never', default: 0 },

@@ -123,10 +123,14 @@ export type MasterToWorker =
   | { readonly t: 'tls'; readonly listeners: readonly TlsMaterial[] }
   /** Asks for the worker's metrics; answered by `metrics` with the same `id`. */
   | { readonly t: 'scrape'; readonly id: number }
-  /** Retirement (reload, scale-down): park every connection once idle, finish in-flight requests, exit. */
-  | { readonly t: 'retire' }
-  /** Shutdown of the whole server: close connections gracefully, exit. */
-  | { readonly t: 'shutdown' }
+  /**
+   * Retirement (reload, scale-down, recycling): park every connection once
+   * idle, finish in-flight requests, run the app's shutdown hook, exit.
+   * `withinMs`: the time it has for all that (the master kills it a little later).
+   */
+  | { readonly t: 'retire'; readonly withinMs: number }
+  /** Shutdown of the whole server: close connections gracefully, run the app's shutdown hook, exit; `withinMs` as for `retire`. */
+  | { readonly t: 'shutdown'; readonly withinMs?: number }
   /**
    * With a shared listening socket (`index` into --listen) lent along: accept on
    * it. A connection accepted while holding `limit` or more goes to the master.

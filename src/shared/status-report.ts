@@ -79,6 +79,8 @@ export interface StatusReport {
   };
   readonly workers: readonly {
     readonly id: number;
+    /** Its slot (ROCKET_WORKER_ID): 0 to max − 1, taken over by the worker that replaces it. */
+    readonly slot: number;
     readonly pid: number | null;
     readonly state: ChildState;
     readonly generation: number;

@@ -6,13 +6,15 @@ import { interceptListen, type ClaimableServer } from '../shared/node-internals/
 import { loadApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
 import { guardListener, guardServerEmit } from './request-guard.js';
+import { ShutdownHooks } from './shutdown-hooks.js';
 import { WorkerRuntime } from './worker.js';
 
 // A worker process (entered through main.ts): load the user's app, then serve what the master sends.
 const START_MARGIN_MS = 250;
 const { id, config } = readChildEnv('worker');
 const log = createChildLog('worker', config.logLevel, { worker: id });
-const runtime = new WorkerRuntime(id, config, log);
+const hooks = new ShutdownHooks(config.app, log);
+const runtime = new WorkerRuntime(id, config, log, hooks);
 // With --log-dir this worker appends its own lines (access lines above all) to
 // the cluster's file itself, rather than sending each through the master.
 const logFiles = clusterLogFiles(config);
@@ -22,7 +24,9 @@ exitWithParent(() => runtime.drain('master gone'));
 ignoreMasterSignals();
 // Ctrl-C in a terminal and systemd's default KillMode signal the whole process
 // group: finish in-flight requests as on the master's shutdown, do not die mid-response.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runtime.drain(signal));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runtime.drain(signal, undefined, signal));
+// The app's own SIGINT/SIGTERM listeners run after the drain, as its shutdown hook (shutdown-hooks.ts).
+hooks.divertSignalListeners();
 process.on('uncaughtException', (error) => {
   // The app's state is unknown after this; the master starts a fresh worker.
   log.fatal({ err: error }, 'uncaught exception in app: worker exits');
@@ -52,6 +56,7 @@ const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - S
 process.argv.splice(1, Infinity, config.app, ...(config.args ?? []));
 try {
   const app = await loadApp(config.app, listened, listenWait);
+  hooks.useExports(app.exports);
   if (app.kind !== 'server') {
     const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
     const { createServer } = await import('node:http');

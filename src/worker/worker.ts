@@ -18,6 +18,7 @@ import { TlsFront } from './tls-front.js';
 import { workerDescriptors } from './descriptors.js';
 import { exitIfOrphaned } from './orphan.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { ExitSignal, ShutdownHooks } from './shutdown-hooks.js';
 
 const REPORT_MS = 20;
 const NEAR_CAP = 0.9;
@@ -55,10 +56,16 @@ export class WorkerRuntime {
   /** Shutting down: connections are closed, not parked (also upgrades a retirement). */
   #closing = false;
   #exiting = false;
+  readonly #hooks: ShutdownHooks;
+  /** When the app's shutdown hook must be done by (ms since epoch): set by the first order to leave. */
+  #leaveBy = Infinity;
+  /** The signal that made it leave, if one did: the app's listeners for it run. */
+  #signal: ExitSignal | null = null;
 
-  constructor(id: number, config: ClusterConfig, log: ChildLog) {
+  constructor(id: number, config: ClusterConfig, log: ChildLog, hooks: ShutdownHooks) {
     this.#config = config;
     this.#log = log;
+    this.#hooks = hooks;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), {
       ackTimeout: DEFAULTS.ackTimeout,
       // A park the master did not take: the connection is closed, as a keep-alive timeout would close it.
@@ -166,8 +173,14 @@ export class WorkerRuntime {
     this.#channel.post({ t: 'fatal', code, message });
   }
 
-  /** Finish in-flight requests with `Connection: close`, close idle connections, then exit. */
-  drain(reason: string): void {
+  /**
+   * Finish in-flight requests with `Connection: close`, close idle connections,
+   * run the app's shutdown hook, then exit; `withinMs` (from the master) or
+   * --drain-timeout, whichever is less, bounds all that.
+   */
+  drain(reason: string, withinMs?: number, signal?: ExitSignal): void {
+    this.#leaving(withinMs);
+    this.#signal ??= signal ?? null;
     if (this.#draining && this.#closing) return;
     this.#draining = true;
     this.#closing = true;
@@ -179,8 +192,9 @@ export class WorkerRuntime {
     this.#exitIfDrained();
   }
 
-  /** Hands every connection back as it becomes idle (none is closed), then exits. */
-  #retire(): void {
+  /** Hands every connection back as it becomes idle (none is closed), runs the app's shutdown hook, then exits. */
+  #retire(withinMs: number): void {
+    this.#leaving(withinMs);
     if (this.#draining) return;
     this.#draining = true;
     this.#acceptor.stop();
@@ -208,10 +222,10 @@ export class WorkerRuntime {
         return true;
       }
       case 'shutdown':
-        this.drain('shutdown');
+        this.drain('shutdown', m.withinMs);
         return true;
       case 'retire':
-        this.#retire();
+        this.#retire(m.withinMs);
         return true;
       case 'scrape':
         void this.#answerScrape(m.id);
@@ -335,8 +349,18 @@ export class WorkerRuntime {
     if (this.#connections.active > 0 || this.#channel.pendingHandles > 0) return;
     if (this.#exiting) return;
     this.#exiting = true;
-    this.#log.info({ served: this.#connections.served }, 'worker exiting');
-    // Let the last load report and log lines out before the process goes.
-    setImmediate(() => process.exit(0));
+    // Requests first, then the app's hook: it may close what they were using (a database pool).
+    void this.#hooks.run(this.#signal, Math.max(0, this.#leaveBy - Date.now())).then(() => {
+      this.#log.info({ served: this.#connections.served }, 'worker exiting');
+      // Let the last load report and log lines out before the process goes.
+      setImmediate(() => process.exit(0));
+    });
+  }
+
+  /** The deadline of an order to leave: the earliest of those given, none later than --drain-timeout from the first. */
+  #leaving(withinMs: number | undefined): void {
+    const by = Date.now() + Math.min(this.#config.drainTimeout, withinMs ?? Infinity);
+    if (this.#leaveBy === Infinity) this.#leaveBy = by;
+    else if (withinMs !== undefined) this.#leaveBy = Math.min(this.#leaveBy, by);
   }
 }

@@ -200,6 +200,9 @@ describe('logs and monit', () => {
     expect(frames[1]).toMatch(/parked\s+\d+ of 10000/);
     expect(frames[1]).toMatch(/requests \d+ req\/s/);
     expect(frames[1]).toContain('req/s');
+    // Each worker's slot (ROCKET_WORKER_ID) after its id.
+    expect(frames[1]).toMatch(/worker\W+slot\W+pid/);
+    expect(frames[1]).toMatch(/│\s+\d+\s+│\s+0\s+│\s+\d+\s+│\s+1\s+│\s+ready/);
   });
 });
 

@@ -14,6 +14,14 @@ describe('pickVictims', () => {
     expect(pickVictims(pool(0, 4, 0), 2)).toEqual([2, 0]);
   });
 
+  it('retires the worker in slot 0 last, whatever it holds', () => {
+    const slotted = (...active: number[]) => active.map((a, slot) => ({ active: a, slot }));
+    expect(pickVictims(slotted(0, 4, 5), 1)).toEqual([1]);
+    expect(pickVictims(slotted(0, 4, 5), 2)).toEqual([1, 2]);
+    expect(pickVictims(slotted(0, 4, 5), 3)).toEqual([1, 2, 0]);
+    expect(pickVictims([{ active: 3, slot: 1 }, { active: 0, slot: 0 }], 1)).toEqual([0]);
+  });
+
   it('returns no more than the pool holds, and nothing for a count of zero or less', () => {
     expect(pickVictims(pool(1, 2), 5)).toEqual([0, 1]);
     expect(pickVictims(pool(1, 2), 0)).toEqual([]);

@@ -28,14 +28,14 @@ export function renderMonitFrame(result: StatusResult, now: MonitSample, previou
   const rates = live.map((w) => rate(w.id));
   const total = rates.every((r) => r === null) ? null : rates.reduce((a: number, r) => a + (r ?? 0), 0);
   const table = new Table({
-    head: ['worker', 'pid', 'gen', 'state', 'conns', 'req/s', 'served', 'cpu', 'memory', 'uptime'],
+    head: ['worker', 'slot', 'pid', 'gen', 'state', 'conns', 'req/s', 'served', 'cpu', 'memory', 'uptime'],
     style: { head: [], border: [], compact: true },
-    colAligns: ['right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    colAligns: ['right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
   });
   live.forEach((w, i) => {
     const u = w.pid === null ? undefined : result.usage[w.pid];
     const r = rates[i];
-    table.push([String(w.id), String(w.pid ?? '-'), String(w.generation), w.state, String(w.connections), r == null ? '-' : r.toFixed(0), String(w.served), formatPercent(u?.cpu), formatBytes(u?.memory), formatDuration(w.uptimeMs)]);
+    table.push([String(w.id), String(w.slot), String(w.pid ?? '-'), String(w.generation), w.state, String(w.connections), r == null ? '-' : r.toFixed(0), String(w.served), formatPercent(u?.cpu), formatBytes(u?.memory), formatDuration(w.uptimeMs)]);
   });
   const state = s.pool.errored !== null ? `errored: ${s.pool.errored}` : s.reloading ? 'reloading' : s.state;
   return [
