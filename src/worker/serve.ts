@@ -3,9 +3,10 @@ import { RocketError } from '../shared/errors.js';
 import { clusterLogFiles } from '../shared/log-files.js';
 import { createChildLog, flushLogs, followLogFile } from '../shared/child-log.js';
 import { interceptListen, type ClaimableServer } from '../shared/node-internals/listen-intercept.js';
-import { loadApp } from './app-loader.js';
+import { loadApp, type LoadedApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
 import { guardListener, guardServerEmit } from './request-guard.js';
+import { staticOnlyApp } from './static-hook.js';
 import { WorkerRuntime } from './worker.js';
 
 // A worker process (entered through main.ts): load the user's app, then serve what the master sends.
@@ -49,7 +50,7 @@ const listened = new Promise<ClaimableServer>((resolve) => {
 const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - START_MARGIN_MS);
 
 try {
-  const app = await loadApp(config.app, listened, listenWait);
+  const app = config.app === undefined ? staticOnly() : await loadApp(config.app, listened, listenWait);
   if (app.kind !== 'server') {
     const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
     const { createServer } = await import('node:http');
@@ -63,4 +64,10 @@ try {
   flushLogs(); // the master may kill this process as soon as it reads the next message
   runtime.fatal(e.code, e.message);
   setImmediate(() => process.exit(1));
+}
+
+/** A static file server (`--static` and no app): the "app" answers what names no file. */
+function staticOnly(): LoadedApp {
+  if (runtime.staticFiles === null) throw new RocketError('RC_ERR_APP_LOAD', 'no app and no --static directory'); // resolveConfig refuses this
+  return { kind: 'listener', listener: staticOnlyApp(runtime.staticFiles) };
 }
