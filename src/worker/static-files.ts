@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import send from 'send';
 import type { ClusterConfig } from '../shared/config.js';
-import { acceptedEncodings, directoryLocation, namedPath, type Dotfiles } from './static-path.js';
+import { acceptedEncodings, directoryLocation, namedPath, type Dotfiles, type NamedPath } from './static-path.js';
 
 /** A mount with its directory's real path (symlinks resolved), which every served file must lie under. */
 interface Root {
@@ -65,39 +65,34 @@ export class StaticFiles {
     return this.#roots.some((root) => isUnder(url, root.prefix));
   }
 
-  /** Serves the file `req` names under `root`, or calls `miss`. */
+  /**
+   * Serves the file `req` names under `root`, or calls `miss`. The path checks
+   * are synchronous system calls (access, realpath: microseconds, answered
+   * from the kernel's dentry cache), not threadpool round trips: each of
+   * those costs two thread wake-ups, as much as the whole of a small file's
+   * open/read/close, and `send` still does its own stat, open, read and close.
+   */
   serve(req: http.IncomingMessage, res: http.ServerResponse, root: Root, miss: StaticMiss): void {
     const named = namedPath(req.url as string, root.prefix, this.#dotfiles);
     if (!named.ok) return miss(req, res, named.status);
     // A directory URL with its slash names its index.html, which may itself be a symlink: resolved like any file.
-    const file = root.dir + named.rel + (named.rel.endsWith('/') ? 'index.html' : '');
-    fs.realpath(file, (error, real) => {
-      if (error) return miss(req, res, 404);
-      if (!inside(real, root.dir)) return miss(req, res, 403);
-      // A Range counts bytes of the representation: identity only, so the same offsets always mean the same bytes.
-      const accepted = req.headers.range === undefined ? acceptedEncodings(req.headers['accept-encoding']) : null;
-      const first = accepted === null ? undefined : SIBLINGS.find((s) => accepted[s.accepted]);
-      const plain = () => this.#send(req, res, root, real, null, named.pathname + named.search, miss);
-      if (first === undefined || accepted === null) return plain();
-      this.#sibling(real, root, accepted, 0, (sibling, siblingPath) => {
-        if (sibling === null) plain();
-        else this.#send(req, res, root, siblingPath, sibling, named.pathname + named.search, miss, real);
-      });
-    });
+    const real = realPath(root.dir + named.rel + (named.rel.endsWith('/') ? 'index.html' : ''));
+    if (real === null) return miss(req, res, 404);
+    if (!inside(real, root.dir)) return miss(req, res, 403);
+    // A Range counts bytes of the representation: identity only, so the same offsets always mean the same bytes.
+    const acceptEncoding = req.headers['accept-encoding'];
+    if (req.headers.range === undefined && acceptEncoding !== undefined) {
+      const accepted = acceptedEncodings(acceptEncoding);
+      for (const sibling of SIBLINGS) {
+        if (!accepted[sibling.accepted]) continue;
+        const encoded = realPath(real + sibling.suffix);
+        if (encoded !== null && inside(encoded, root.dir)) return this.#send(req, res, root, encoded, sibling, named, miss, real);
+      }
+    }
+    this.#send(req, res, root, real, null, named, miss);
   }
 
-  /** The first accepted precompressed sibling of `real` that exists and lies under the root, from SIBLINGS[i] on. */
-  #sibling(real: string, root: Root, accepted: Record<Sibling['accepted'], boolean>, i: number, done: (s: Sibling | null, p: string) => void): void {
-    const s = SIBLINGS[i];
-    if (s === undefined) return done(null, '');
-    if (!accepted[s.accepted]) return this.#sibling(real, root, accepted, i + 1, done);
-    fs.realpath(real + s.suffix, (error, p) => {
-      if (error || !inside(p, root.dir)) return this.#sibling(real, root, accepted, i + 1, done);
-      done(s, p);
-    });
-  }
-
-  #send(req: http.IncomingMessage, res: http.ServerResponse, root: Root, real: string, sibling: Sibling | null, url: string, miss: StaticMiss, original?: string): void {
+  #send(req: http.IncomingMessage, res: http.ServerResponse, root: Root, real: string, sibling: Sibling | null, named: NamedPath, miss: StaticMiss, original?: string): void {
     const cacheControl = this.#cacheControl;
     const rel = real.slice(root.dir === '/' ? 0 : root.dir.length);
     const stream = send(req, encodePath(rel), {
@@ -117,8 +112,8 @@ export class StaticFiles {
       out.setHeader('ETag', `W/"${stat.size.toString(16)}-${stat.mtime.getTime().toString(16)}-${sibling.encoding}"`);
     });
     stream.on('directory', () => {
-      if (sibling !== null) return this.#send(req, res, root, original as string, null, url, miss); // a directory named x.br: serve x
-      redirect(res, url);
+      if (sibling !== null) return this.#send(req, res, root, original as string, null, named, miss); // a directory named x.br: serve x
+      redirect(res, directoryLocation(named.pathname, named.search));
     });
     stream.on('error', (error: { status?: number; headers?: Record<string, string> }) => {
       const status = error.status ?? 500;
@@ -152,14 +147,23 @@ function realDir(dir: string): string {
   }
 }
 
+/** The real path of `file`, or null when there is none (no such file, a dangling symlink, no permission). */
+function realPath(file: string): string | null {
+  // existsSync answers a miss without an exception: misses are common (app routes under a `/` mount).
+  if (!fs.existsSync(file)) return null;
+  try {
+    return fs.realpathSync.native(file);
+  } catch {
+    return null;
+  }
+}
+
 /** A decoded path as `send` wants it, URL-encoded (it decodes it again). */
 function encodePath(rel: string): string {
   return rel.split('/').map(encodeURIComponent).join('/');
 }
 
-function redirect(res: http.ServerResponse, url: string): void {
-  const query = url.indexOf('?');
-  const location = directoryLocation(query === -1 ? url : url.slice(0, query), query === -1 ? '' : url.slice(query));
+function redirect(res: http.ServerResponse, location: string): void {
   const body = 'Redirecting\n';
   res.writeHead(301, { location, 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
   res.end(body);
