@@ -18,6 +18,37 @@ export type StaticMiss = (req: http.IncomingMessage, res: http.ServerResponse, s
 /** Content-Type by extension from the table `send` itself uses, so a precompressed sibling gets its original's type. */
 const mime = createRequire(createRequire(import.meta.url).resolve('send'))('mime-types') as { contentType(ext: string): string | false };
 
+/**
+ * open and close of the file streams `send` creates (createReadStream's `fs`
+ * option, which `send` passes through) as synchronous system calls: on a
+ * local disk they take microseconds, and each threadpool round trip they
+ * replace costs two thread wake-ups, which for a small file is most of the
+ * work (a CPU profile under load: docs/BENCHMARKS.md, "Static files"). The
+ * reads stay asynchronous: their number grows with the file.
+ */
+const STREAM_FS = {
+  open(file: string, flags: string, mode: number, done: (error: Error | null, fd?: number) => void): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, flags, mode);
+    } catch (error) {
+      process.nextTick(done, error as Error);
+      return;
+    }
+    process.nextTick(done, null, fd);
+  },
+  close(fd: number, done: (error: Error | null) => void): void {
+    try {
+      fs.closeSync(fd);
+    } catch (error) {
+      process.nextTick(done, error as Error);
+      return;
+    }
+    process.nextTick(done, null);
+  },
+  read: fs.read,
+};
+
 /** A precompressed sibling: its suffix and its Content-Encoding, in order of preference. */
 const SIBLINGS = [
   { suffix: '.br', encoding: 'br', accepted: 'br' },
@@ -67,10 +98,9 @@ export class StaticFiles {
 
   /**
    * Serves the file `req` names under `root`, or calls `miss`. The path checks
-   * are synchronous system calls (access, realpath: microseconds, answered
-   * from the kernel's dentry cache), not threadpool round trips: each of
-   * those costs two thread wake-ups, as much as the whole of a small file's
-   * open/read/close, and `send` still does its own stat, open, read and close.
+   * are synchronous realpath calls (microseconds, answered from the kernel's
+   * dentry cache), not threadpool round trips, for the reason STREAM_FS gives;
+   * `send` then does its own stat and reads.
    */
   serve(req: http.IncomingMessage, res: http.ServerResponse, root: Root, miss: StaticMiss): void {
     const named = namedPath(req.url as string, root.prefix, this.#dotfiles);
@@ -101,7 +131,8 @@ export class StaticFiles {
       dotfiles: this.#dotfiles, // again on the real path: a symlink to .git inside the root is a dotfile too
       cacheControl: false,
       acceptRanges: sibling === null,
-    });
+      fs: STREAM_FS,
+    } as send.SendOptions);
     stream.on('headers', (out: http.ServerResponse, _path: string, stat: fs.Stats) => {
       out.setHeader('Cache-Control', cacheControl);
       out.setHeader('Vary', 'Accept-Encoding');
@@ -149,8 +180,6 @@ function realDir(dir: string): string {
 
 /** The real path of `file`, or null when there is none (no such file, a dangling symlink, no permission). */
 function realPath(file: string): string | null {
-  // existsSync answers a miss without an exception: misses are common (app routes under a `/` mount).
-  if (!fs.existsSync(file)) return null;
   try {
     return fs.realpathSync.native(file);
   } catch {
