@@ -115,6 +115,7 @@ describe('a static file server (--static and no app)', () => {
     expect((await request(cluster, 'GET', '/app.js', { 'if-modified-since': headers['last-modified'] as string })).status).toBe(304);
     expect((await request(cluster, 'GET', '/app.js', { 'if-none-match': 'W/"other"' })).status).toBe(200);
     expect((await request(cluster, 'GET', '/app.js', { 'if-modified-since': new Date(0).toUTCString() })).status).toBe(200);
+    expect((await request(cluster, 'GET', '/app.js', { 'if-match': '"not-the-etag"' })).status).toBe(412);
   });
 
   it('Range answers 206, If-Range with a stale validator the whole file, a bad range 416', async () => {
@@ -129,6 +130,9 @@ describe('a static file server (--static and no app)', () => {
     const stale = await request(cluster, 'GET', '/digits.txt', { range: 'bytes=0-1', 'if-range': '"not-the-etag"' });
     expect(stale.status).toBe(200);
     expect(stale.body.toString()).toBe('0123456789');
+    const several = await request(cluster, 'GET', '/digits.txt', { range: 'bytes=0-1,5-6' });
+    expect(several.status).toBe(200);
+    expect(several.body.toString()).toBe('0123456789');
     const bad = await request(cluster, 'GET', '/digits.txt', { range: 'bytes=50-60' });
     expect(bad.status).toBe(416);
     expect(bad.headers['content-range']).toBe('bytes */10');
@@ -293,6 +297,18 @@ describe('--static in front of an app', () => {
       expect(res.body).not.toContain(SECRET);
       expect(JSON.parse(res.body)).toMatchObject({ url: urlPath });
     }
+  });
+});
+
+describe('--static in front of an app that calls listen() itself', () => {
+  it('files first, then the app\'s own server (Express app.listen)', async () => {
+    const { pub } = makeTree();
+    const cluster = await startCluster(fixture('shape-express-listen.mjs'), ['--static', pub, '--workers', '1']);
+    expect((await request(cluster, 'GET', '/digits.txt')).body.toString()).toBe('0123456789');
+    const item = await request(cluster, 'GET', '/items/7');
+    expect(JSON.parse(item.body.toString())).toMatchObject({ shape: 'express-listen', id: '7' });
+    const head = await request(cluster, 'HEAD', '/digits.txt');
+    expect(head.headers['content-length']).toBe('10');
   });
 });
 
