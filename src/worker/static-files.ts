@@ -149,7 +149,11 @@ export class StaticFiles {
     stream.on('error', (error: { status?: number; headers?: Record<string, string> }) => {
       const status = error.status ?? 500;
       // Not found, or a dotfile refused on the real path: the same miss as one refused on the URL.
-      if ((status === 404 || status === 403) && !res.headersSent) return miss(req, res, status);
+      if ((status === 404 || status === 403) && !res.headersSent) {
+        // A file gone between send's stat and its open leaves the file's headers set: the miss starts clean.
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        return miss(req, res, status);
+      }
       answerError(res, status, error.headers);
     });
     stream.pipe(res);
