@@ -1,6 +1,6 @@
 // `npm run bench`: rocket-cluster (three ways) against node:cluster (RR and SCHED_NONE) and a single process,
-// then the cost of parking, reloads under load, and browser-like keep-alive clients with think time
-// (think-time, overload). Not a test; see docs/BENCHMARKS.md.
+// then the cost of parking, reloads under load, browser-like keep-alive clients with think time
+// (think-time, overload), and static files (static). Not a test; see docs/BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { BALANCE_CONTENDERS, BIN, LISTEN_THINK_APP, ROOT, startNodeCluster, star
 import { summarize, summarizeReloads } from './summary.js';
 import { evaluateTargets, evaluateThinkTimeTargets } from './targets.js';
 import { measureThink, type ThinkContender, type ThinkPart } from './think-time.js';
+import { measureStatic } from './static-files.js';
 import { measureThroughput } from './throughput.js';
 
 const opts = parseOptions(process.argv.slice(2), process.env);
@@ -59,6 +60,7 @@ async function run(o: BenchOptions): Promise<number> {
     if (o.only.has('reload')) await reloadPart(o, gen, results);
     if (o.only.has('rebalance')) await rebalancePart(o, gen, results);
     for (const part of ['think-time', 'overload'] as const) if (o.only.has(part)) await thinkPart(part, o, results);
+    if (o.only.has('static')) await staticPart(o, gen, results);
     if (results.thinkTime || results.overload) results.thinkTimeTargets = evaluateThinkTimeTargets({ thinkTime: results.thinkTime?.measurements, overload: results.overload?.measurements });
   } finally {
     await stopAll();
@@ -236,6 +238,15 @@ async function thinkPart(part: ThinkPart, o: BenchOptions, results: BenchResults
     else results.overload = r;
   } catch (e) {
     fail(results, part, e);
+  }
+}
+
+async function staticPart(o: BenchOptions, gen: ReturnType<typeof pickGenerator>, results: BenchResults): Promise<void> {
+  progress(`static: ${o.rounds} round(s) x 2 files x ${o.duration} s, rocket-cluster --static, serve-static on node:cluster, nginx if installed`);
+  try {
+    results.static = await measureStatic(gen, o, progress);
+  } catch (e) {
+    fail(results, 'static', e);
   }
 }
 

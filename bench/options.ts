@@ -39,8 +39,8 @@ export interface BenchOptions {
   readonly out: string;
 }
 
-export type Part = 'throughput' | 'park-latency' | 'park-cost' | 'park-memory' | 'reload' | 'rebalance' | 'think-time' | 'overload';
-const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-cost', 'park-memory', 'reload', 'rebalance', 'think-time', 'overload'];
+export type Part = 'throughput' | 'park-latency' | 'park-cost' | 'park-memory' | 'reload' | 'rebalance' | 'think-time' | 'overload' | 'static';
+const PARTS: readonly Part[] = ['throughput', 'park-latency', 'park-cost', 'park-memory', 'reload', 'rebalance', 'think-time', 'overload', 'static'];
 
 // Defaults keep a full run near 6 minutes: 6 servers x 2 workloads x 3 rounds
 // x 5 s, 2 servers x 3 rounds x 5 s of balance, plus warm-up, the park

@@ -54,6 +54,7 @@ const END_LINES: Record<ServerKind, { readonly prefix: string }> = {
   'rocket-cluster': { prefix: 'reload' },
   'node:cluster': { prefix: 'restart' },
   'single process': { prefix: 'restart' },
+  nginx: { prefix: 'restart' }, // not reloaded by the bench (static part only)
 };
 // New worker start (15 s by default) plus a drain; far above the few hundred
 // ms a healthy reload takes, and it still bounds the run.

@@ -6,6 +6,7 @@ import type { BenchResults } from './results.js';
 import { SPIKE_WORKER_CONNECTIONS, type SpikeNotMeasured, type SpikeResult } from './spike.js';
 import { BASELINE, TARGETS } from './summary.js';
 import type { TargetCheck } from './targets.js';
+import { staticLines } from './static-files.js';
 import { thinkLines } from './think-report.js';
 
 // The bench's only writer to the terminal: progress on stderr, so that stdout
@@ -69,6 +70,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.thinkTime) out.push(...thinkLines(r.thinkTime), '');
   if (r.overload) out.push(...thinkLines(r.overload), '');
   if (r.thinkTimeTargets) out.push(...targetLines(r.thinkTimeTargets, undefined, 'Think-time and overload targets'), '');
+  if (r.static) out.push(...staticLines(r.static, r.options, r.generator), '');
   for (const fl of r.failures) out.push(`**${fl.part} failed:** ${fl.message}`, '');
   for (const p of r.serverProblems) out.push(`**${p.server} logged ${p.lines.length} warning/error line(s)**; see .bench/results.json.`, '');
   return `${out.join('\n')}\n`;

@@ -8,6 +8,7 @@ import type { ParkMemoryResult } from './park-memory.js';
 import type { RebalanceSample } from './rebalance.js';
 import type { ReloadResult } from './reload.js';
 import type { ServerName } from './servers.js';
+import type { StaticResult } from './static-files.js';
 import type { SpikeNotMeasured, SpikeResult } from './spike.js';
 import type { ReloadSummaryRow, SummaryRow } from './summary.js';
 import type { TargetCheck } from './targets.js';
@@ -43,6 +44,8 @@ export interface BenchResults {
   overload?: ThinkResult;
   /** The think-time and overload parts' targets. */
   thinkTimeTargets?: TargetCheck[];
+  /** rocket-cluster --static against serve-static on node:cluster and nginx (issue 14). */
+  static?: StaticResult;
   /** A part that failed; the others still ran. */
   readonly failures: { part: string; message: string }[];
   /** Warn-or-worse log lines and stray output of each server, as evidence. */

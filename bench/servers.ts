@@ -27,10 +27,13 @@ export type ServerName =
   | 'node:cluster SCHED_NONE, 4 workers'
   | 'single process'
   | 'rocket-cluster, per-request balancing'
-  | 'PM2 cluster';
+  | 'PM2 cluster'
+  | 'rocket-cluster --static'
+  | 'serve-static on node:cluster'
+  | 'nginx';
 
 /** What kind of process tree a contender is: how it reloads, how it reports what each worker served. */
-export type ServerKind = 'rocket-cluster' | 'node:cluster' | 'single process';
+export type ServerKind = 'rocket-cluster' | 'node:cluster' | 'single process' | 'nginx';
 
 /** A running contender: where to send load, and the process tree to measure and stop. */
 export interface Server {
@@ -54,8 +57,8 @@ export interface Server {
 
 export interface RocketOptions {
   readonly name?: ServerName;
-  /** The app module; examples/hello.mjs unless given. */
-  readonly app?: string;
+  /** The app module; examples/hello.mjs unless given; null for none (a `--static` file server). */
+  readonly app?: string | null;
   /** Flags after the common ones; they win over them. */
   readonly extraArgs?: readonly string[];
   /** 2 workers unless this says otherwise (`[]`: the CLI's defaults). */
@@ -93,7 +96,7 @@ export async function startRocket(o: RocketOptions = {}): Promise<Server> {
   const logArgs = logDir === undefined ? ['--no-access-log'] : ['--log-dir', logDir];
   const withAdmin = o.admin !== false;
   const proc = launch(name, [
-    BIN, 'start', o.app ?? HELLO_APP, ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', ...(withAdmin ? ['--admin', '127.0.0.1:0'] : []),
+    BIN, 'start', ...(o.app === null ? [] : [o.app ?? HELLO_APP]), ...(o.poolArgs ?? ['--workers', '2']), '--name', clusterName, '--listen', '127.0.0.1:0', ...(withAdmin ? ['--admin', '127.0.0.1:0'] : []),
     ...logArgs, '--log-level', 'info', '--shutdown-timeout', '3000', ...(o.extraArgs ?? []),
   ], { cleanup: logDir === undefined ? undefined : () => rmSync(logDir, { recursive: true, force: true }) });
   try {
@@ -134,7 +137,7 @@ export async function startSingle(): Promise<Server> {
   return startScript('single process', 'single process', [path.join(HERE, 'single-server.js'), HELLO_APP]);
 }
 
-async function startScript(name: ServerName, kind: ServerKind, args: readonly string[]): Promise<Server> {
+export async function startScript(name: ServerName, kind: ServerKind, args: readonly string[]): Promise<Server> {
   const proc = launch(name, args);
   try {
     const line = await proc.waitForLine(isListening, START_TIMEOUT_MS);

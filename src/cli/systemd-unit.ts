@@ -7,7 +7,7 @@
 export interface UnitSpec {
   /** The cluster's name (`--name`, or the app's file name). */
   readonly name: string;
-  /** The app module, for the description. */
+  /** The app module (or the static directories), for the description. */
   readonly app: string;
   /** ExecStart's words: absolute node, absolute bin/rocket-cluster, `start`, the app and the start options. */
   readonly execStart: readonly string[];

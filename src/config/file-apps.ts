@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defaultAppName } from '../shared/config.js';
+import { STATIC_ONLY_NAME, defaultAppName } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import { setting } from './layers.js';
 import { OPTIONS, OPTION_KEYS, isOptionKey } from '../shared/options.js';
@@ -14,7 +14,7 @@ const ENV_SET = /^env_([\w.-]+)$/;
 export interface FileApp {
   /** Its name: given, or the app module's file name. Unique within the file. */
   readonly name: string;
-  /** The app module, absolute; undefined only for a single app object without `app` (settings for the `[app]` argument). */
+  /** The app module, absolute; undefined for a static file server (`static` only) or a single app object without `app` (settings for the `[app]` argument). */
   readonly app?: string;
   readonly layer: Layer;
   /** Its `env_<name>` sets, by name: `--env <name>` lays one over `env`. */
@@ -46,7 +46,7 @@ export function fileApps(file: string, data: unknown): ConfigFile {
   const apps = list.map((entry: unknown, i) => {
     if (!isPlainObject(entry)) return fail(`apps[${i}]: expected an app object { name: 'api', app: './api.js', … }, got ${describeType(entry)}`);
     const app = fileApp(file, entry, `apps[${i}].`);
-    if (app.app === undefined) fail(`apps[${i}] has no "app": add app: './server.js'`);
+    if (app.app === undefined && app.layer.static === undefined) fail(`apps[${i}] has no "app": add app: './server.js' (or static: './public' for a static file server)`);
     return app;
   });
   const seen = new Map<string, number>();
@@ -84,7 +84,7 @@ function fileApp(file: string, entry: Record<string, unknown>, prefix: string): 
     layer[key] = setting(key, anchorPaths(key, value, base), { kind: 'file', file, key: prefix + key });
   }
   const app = layer.app?.value as string | undefined;
-  const name = (layer.name?.value as string | undefined) ?? (app === undefined ? '' : defaultAppName(app));
+  const name = (layer.name?.value as string | undefined) ?? (app !== undefined ? defaultAppName(app) : layer.static !== undefined ? STATIC_ONLY_NAME : '');
   return { name, layer, envSets, ...(app === undefined ? {} : { app }) };
 }
 

@@ -47,6 +47,7 @@ function keysOf(sources: Readonly<Record<ConfigKey, Source>>): ConfigKey[] {
 function shown(config: ClusterConfig, key: ConfigKey): unknown {
   const value: unknown = config[key];
   if (key === 'listen') return config.listen.map(formatListenAddress);
+  if (key === 'static') return config.static.map((m) => `${m.prefix}=${m.dir}`);
   if (key === 'admin' && value !== undefined) return formatListenAddress(value as ListenAddress);
   if (key === 'tlsPassphrase' && value !== undefined) return '(hidden)';
   return value;

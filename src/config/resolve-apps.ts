@@ -31,7 +31,8 @@ export async function resolveApps(request: AppRequest): Promise<ResolvedApps> {
   const path = findConfigFile(cwd, request.configPath);
   const read: ConfigFile | undefined = path === undefined ? undefined : fileApps(path, await readConfigFile(path));
   const file = request.envName === undefined ? read : chooseEnvSet(read, request.envName);
-  const apps = selectApps(file, request.app, cwd).map((layer) => resolveLayers([layer, env.layer, flags]));
+  const staticGiven = flags.static !== undefined || env.layer.static !== undefined;
+  const apps = selectApps(file, request.app, cwd, staticGiven).map((layer) => resolveLayers([layer, env.layer, flags]));
   checkUniqueNames(apps);
   return { apps, ignoredEnv: env.ignored, ...(path === undefined ? {} : { configFile: path }) };
 }

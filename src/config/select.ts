@@ -7,27 +7,34 @@ import { closest } from '../shared/suggest.js';
 
 /**
  * The file layers of the apps to run, given the `[app]` argument:
- * - none: every app of the config file;
+ * - none: every app of the config file (or, with `static` given and no
+ *   file, a static file server);
  * - an app's name in the file: that app;
  * - a path: a module to run. The file's settings apply when exactly one of
  *   its apps has that module as `app`, or when the file is a single app
  *   object without `app` (settings for whatever app the command line names);
  *   otherwise the file is not used for it.
  */
-export function selectApps(file: ConfigFile | undefined, arg: string | undefined, cwd: string): Layer[] {
+export function selectApps(file: ConfigFile | undefined, arg: string | undefined, cwd: string, staticGiven = false): Layer[] {
   if (arg === undefined) {
+    // With --static (on the command line, in ROCKET_STATIC or in the file) there may be no app: a static file server.
     if (file === undefined) {
-      throw new RocketError('RC_ERR_CONFIG_APP', `no app to run and no config file in ${cwd}: give one, for example rocket-cluster start ./app.js, or write a rocket.config.mjs (docs/CONFIG.md)`);
+      if (staticGiven) return [{}];
+      throw new RocketError(
+        'RC_ERR_CONFIG_APP',
+        `no app to run and no config file in ${cwd}: give one, for example rocket-cluster start ./app.js, serve files with rocket-cluster start --static ./public, or write a rocket.config.mjs (docs/CONFIG.md)`,
+      );
     }
-    if (file.apps[0]?.app === undefined) {
-      throw new RocketError('RC_ERR_CONFIG_APP', `${file.path} names no app: add app: './server.js' to it, or give one, for example rocket-cluster start ./server.js`);
+    const first = file.apps[0];
+    if (first?.app === undefined && !staticGiven && first?.layer.static === undefined) {
+      throw new RocketError('RC_ERR_CONFIG_APP', `${file.path} names no app: add app: './server.js' (or static: './public') to it, or give one, for example rocket-cluster start ./server.js`);
     }
     return file.apps.map((a) => a.layer);
   }
   const argument = (app: string): Layer => ({ app: { value: app, source: { kind: 'argument' } } });
   const module = path.resolve(cwd, arg);
   if (file === undefined) return [argument(module)];
-  const byName = file.apps.find((a) => a.app !== undefined && a.name === arg);
+  const byName = file.apps.find((a) => (a.app !== undefined || a.layer.static !== undefined) && a.name === arg);
   if (byName) return [byName.layer];
   const byPath = file.apps.filter((a) => a.app === module);
   if (byPath.length > 1) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { anchorListenAddress } from '../shared/listen-address.js';
+import { anchorStaticMount } from '../shared/static-mount.js';
 import { OPTIONS, type OptionKey, type OptionSpec } from '../shared/options.js';
 
 /**
@@ -34,6 +35,7 @@ export function valueFromText(key: OptionKey, text: string): unknown {
 export function anchorPaths(key: OptionKey, value: unknown, base: string): unknown {
   const spec: OptionSpec = OPTIONS[key];
   if (spec.paths === 'path') return typeof value === 'string' && value !== '' ? path.resolve(base, value) : value;
+  if (spec.paths === 'static') return Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? anchorStaticMount(v, base) : v)) : value;
   if (spec.paths !== 'address') return value;
   const anchor = (v: unknown): unknown => {
     if (typeof v === 'string') return anchorListenAddress(v, base);

@@ -5,6 +5,7 @@ import { OPTIONS, kebabCase, type ListenEntry, type OptionKey, type OptionSpec }
 import { closest } from './suggest.js';
 import { usableCpus } from './cpus.js';
 import { RocketError } from './errors.js';
+import { splitStaticMount, type StaticMount } from './static-mount.js';
 
 export { formatListenAddress, parseListenAddress, type ListenAddress, type TlsSettings } from './listen-address.js';
 
@@ -15,7 +16,11 @@ const schema = z.strictObject(Object.fromEntries(Object.entries(OPTIONS).map(([k
 
 type RawConfig = z.infer<typeof schema>;
 
-export interface ClusterConfig extends Omit<RawConfig, 'listen' | 'admin' | 'workers' | 'minWorkers' | 'maxWorkers'> {
+export interface ClusterConfig extends Omit<RawConfig, 'app' | 'static' | 'listen' | 'admin' | 'workers' | 'minWorkers' | 'maxWorkers'> {
+  /** The app module; absent for a static file server (`--static` only). */
+  readonly app?: string;
+  /** `--static` directories, in the order given (the first whose prefix matches a request serves it). */
+  readonly static: readonly StaticMount[];
   readonly listen: readonly ListenAddress[];
   readonly admin?: ListenAddress;
   readonly minWorkers: number;
@@ -25,7 +30,10 @@ export interface ClusterConfig extends Omit<RawConfig, 'listen' | 'admin' | 'wor
 /** A setting of the resolved config (everything but `workers`, which resolves into the two bounds). */
 export type ConfigKey = keyof ClusterConfig;
 
-export type ConfigInput = Partial<RawConfig> & { app: string };
+export type ConfigInput = Partial<RawConfig>;
+
+/** The name of a cluster with no app, only `--static` directories. */
+export const STATIC_ONLY_NAME = 'static';
 
 /**
  * Names a value in an error message, with where it came from when that is
@@ -64,7 +72,7 @@ export function checkValue(key: OptionKey, value: unknown, describe: DescribeVal
  * expects; `describe` says how to name a value (by default as a flag).
  */
 export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFlag): ClusterConfig {
-  const withDefaults: Record<string, unknown> = { name: defaultAppName(input.app) };
+  const withDefaults: Record<string, unknown> = { name: input.app === undefined ? STATIC_ONLY_NAME : defaultAppName(input.app) };
   for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) {
     // The pool bounds default below, once it is known whether `workers` fixes them.
     if (spec.default !== undefined && key !== 'minWorkers') withDefaults[key] = spec.default;
@@ -83,7 +91,13 @@ export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFl
   }
   const raw = parsed.data;
   checkTimeouts(raw, describe);
-  const { admin, workers, minWorkers, maxWorkers, ...rest } = raw;
+  const { admin, workers, minWorkers, maxWorkers, app, static: statics, ...rest } = raw;
+  if (app === undefined && statics.length === 0) {
+    throw new RocketError(
+      'RC_ERR_CONFIG_APP',
+      'no app to run and no --static directory to serve: give an app, for example rocket-cluster start ./app.js, or files, for example rocket-cluster start --static ./public',
+    );
+  }
   if (workers !== undefined && (minWorkers !== undefined || maxWorkers !== undefined)) {
     throw new RocketError('RC_ERR_CONFIG_INVALID', `${describe('workers', workers)} fixes the pool size: give either --workers, or --min-workers and --max-workers`);
   }
@@ -102,7 +116,11 @@ export function resolveConfig(input: ConfigInput, describe: DescribeValue = asFl
     listen: resolveListen(raw, describe),
     minWorkers: min,
     maxWorkers: max,
-    app: path.resolve(raw.app),
+    ...(app === undefined ? {} : { app: path.resolve(app) }),
+    static: statics.map((text) => {
+      const mount = splitStaticMount(text);
+      return { prefix: mount.prefix, dir: path.resolve(mount.dir) };
+    }),
     ...(raw.logDir === undefined ? {} : { logDir: path.resolve(raw.logDir) }),
     ...(admin === undefined ? {} : { admin: resolveAdmin(admin, describe) }),
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS, MAX_WORKERS } from './defaults.js';
 import { listenAddressProblem } from './listen-address.js';
+import { staticMountProblem } from './static-mount.js';
 
 /**
  * Every setting, defined once. The zod schema (src/shared/config.ts), the
@@ -35,8 +36,8 @@ export interface OptionSpec {
   readonly flag: boolean;
   /** False where one value for every app makes no sense (`app`, `name`). */
   readonly env: boolean;
-  /** A filesystem path (`path`) or listen address(es) (`address`): relative paths are anchored (src/config/paths.ts). */
-  readonly paths?: 'path' | 'address';
+  /** A filesystem path (`path`), listen address(es) (`address`) or `[PREFIX=]DIR` items (`static`): relative paths are anchored (src/config/text.ts). */
+  readonly paths?: 'path' | 'address' | 'static';
   /** Never shown in errors or by `config` (a passphrase). */
   readonly secret?: true;
 }
@@ -108,6 +109,14 @@ const listenItem = z.unknown().transform((value, ctx): string | ListenEntry => {
   ctx.addIssue({ code: 'custom', message: where });
   return z.NEVER;
 });
+/**
+ * A `static` item: `DIR`, or `PREFIX=DIR` where PREFIX is a URL path starting
+ * with "/" (split at the first "=": a DIR with "=" in it is written `/=DIR`).
+ */
+const staticItem = z.string().superRefine((text, ctx) => {
+  const problem = staticMountProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const on = { flag: true, env: true } as const;
 /** An environment variable's name: anything but '=' and NUL, as execve allows. */
@@ -115,8 +124,21 @@ const ENV_NAME = /^[^=\0]+$/;
 
 export const OPTIONS = {
   app: {
-    kind: 'string', schema: z.string().min(1), expected: 'a path to the app module', flag: false, env: false, paths: 'path',
+    kind: 'string', schema: z.string().min(1).optional(), expected: 'a path to the app module', flag: false, env: false, paths: 'path',
     describe: 'app module: default-exports (req, res) => {}, or { fetch }, or calls server.listen()',
+  },
+  static: {
+    kind: 'list', schema: z.array(staticItem), expected: 'one or more [PREFIX=]DIR, such as ./public or /assets=./build', ...on, paths: 'static',
+    describe: 'serve the files of DIR (under URL PREFIX, default /) from the workers, before the app; repeatable. Without an app: a static file server (docs/STATIC.md)',
+    default: [],
+  },
+  staticCacheControl: {
+    kind: 'string', schema: z.string().min(1).regex(/^[\x20-\x7e]+$/), expected: 'a Cache-Control value such as "public, max-age=3600"', ...on,
+    describe: 'Cache-Control header of files served by --static', default: 'public, max-age=0',
+  },
+  staticDotfiles: {
+    kind: 'string', schema: z.enum(['ignore', 'deny', 'allow']), expected: 'ignore, deny or allow', ...on, default: 'ignore',
+    describe: 'paths with a segment starting with "." under --static: ignore (not found: to the app, else 404), deny (403) or allow',
   },
   name: {
     kind: 'string', schema: z.string().min(1).regex(/^[\w.-]+$/), expected: 'a name of letters, digits, ".", "_" and "-"', flag: true, env: false,

@@ -3,17 +3,19 @@ import { RocketError } from '../shared/errors.js';
 import { clusterLogFiles } from '../shared/log-files.js';
 import { createChildLog, flushLogs, followLogFile } from '../shared/child-log.js';
 import { interceptListen, type ClaimableServer } from '../shared/node-internals/listen-intercept.js';
-import { loadApp } from './app-loader.js';
+import { loadApp, type LoadedApp } from './app-loader.js';
 import { fetchListener } from './fetch-adapter.js';
 import { guardListener, guardServerEmit } from './request-guard.js';
 import { ShutdownHooks } from './shutdown-hooks.js';
+import { staticOnlyApp } from './static-hook.js';
 import { WorkerRuntime } from './worker.js';
 
 // A worker process (entered through main.ts): load the user's app, then serve what the master sends.
 const START_MARGIN_MS = 250;
 const { id, config } = readChildEnv('worker');
 const log = createChildLog('worker', config.logLevel, { worker: id });
-const hooks = new ShutdownHooks(config.app, log);
+// Named in the hook's log lines: the app module, or the static mounts of a static-only server.
+const hooks = new ShutdownHooks(config.app ?? 'static files', log);
 const runtime = new WorkerRuntime(id, config, log, hooks);
 // With --log-dir this worker appends its own lines (access lines above all) to
 // the cluster's file itself, rather than sending each through the master.
@@ -53,9 +55,9 @@ const listened = new Promise<ClaimableServer>((resolve) => {
 const listenWait = Math.max(0, config.startTimeout - process.uptime() * 1000 - START_MARGIN_MS);
 
 // The app sees itself as the script Node ran, with its own arguments (`args`): node app.js a b.
-process.argv.splice(1, Infinity, config.app, ...(config.args ?? []));
+if (config.app !== undefined) process.argv.splice(1, Infinity, config.app, ...(config.args ?? []));
 try {
-  const app = await loadApp(config.app, listened, listenWait);
+  const app = config.app === undefined ? staticOnly() : await loadApp(config.app, listened, listenWait);
   hooks.useExports(app.exports);
   if (app.kind !== 'server') {
     const listener = app.kind === 'listener' ? app.listener : fetchListener(app.app);
@@ -70,4 +72,10 @@ try {
   flushLogs(); // the master may kill this process as soon as it reads the next message
   runtime.fatal(e.code, e.message);
   setImmediate(() => process.exit(1));
+}
+
+/** A static file server (`--static` and no app): the "app" answers what names no file. */
+function staticOnly(): LoadedApp {
+  if (runtime.staticFiles === null) throw new RocketError('RC_ERR_APP_LOAD', 'no app and no --static directory'); // resolveConfig refuses this
+  return { kind: 'listener', listener: staticOnlyApp(runtime.staticFiles), exports: {} };
 }

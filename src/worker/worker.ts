@@ -12,6 +12,8 @@ import { assertNever, type MasterToWorker, type MetricsJson, type ParkingState, 
 import { accessLine } from './access-log.js';
 import { gateRequests } from './request-gate.js';
 import { requestHook } from './request-hook.js';
+import { StaticFiles } from './static-files.js';
+import { serveStaticFirst } from './static-hook.js';
 import { Acceptor } from './acceptor.js';
 import { Connections } from './connections.js';
 import { TlsFront } from './tls-front.js';
@@ -46,6 +48,8 @@ export class WorkerRuntime {
   #lastReported: WorkerLoad = { active: 0, served: 0, received: 0, accepted: 0, elu: 0, rss: 0, logDropped: 0 };
   readonly #acceptor: Acceptor;
   readonly #tls: TlsFront;
+  /** `--static` directories, or null. */
+  readonly staticFiles: StaticFiles | null;
   /** TLS handshakes that failed (plain HTTP on a TLS port, a timeout, a client refusing the certificate). */
   #tlsFailures = 0;
   #rss = 0;
@@ -66,6 +70,7 @@ export class WorkerRuntime {
     this.#config = config;
     this.#log = log;
     this.#hooks = hooks;
+    this.staticFiles = config.static.length > 0 ? new StaticFiles(config) : null;
     this.#channel = new Channel<MasterToWorker, WorkerToMaster>(process, (m, handle) => this.#receive(m, handle), {
       ackTimeout: DEFAULTS.ackTimeout,
       // A park the master did not take: the connection is closed, as a keep-alive timeout would close it.
@@ -122,6 +127,8 @@ export class WorkerRuntime {
       access: c.accessLog && this.#log.isLevelEnabled('info') ? accessLine(lineTarget()) : null,
     });
     server.prependListener('request', hook);
+    // Files before the app: the hook still runs first for them, so they are tracked (and park) like any request.
+    if (this.staticFiles !== null) serveStaticFirst(server, hook, this.staticFiles, this.#log, c.app === undefined);
     // Outermost: a request that breaks HTTP/1.1's framing or Host rules reaches neither the hook nor the app.
     gateRequests(server);
     if (callback) server.once('listening', callback);

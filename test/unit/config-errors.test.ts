@@ -158,7 +158,7 @@ describe('config errors: files', () => {
     const beside = await fileError('rocket.config.json', '{ "workers": 2, "apps": [{ "app": "./api.mjs" }] }');
     expect(beside.error.message).toBe(`${beside.file}: "workers" beside "apps": put it in each app of "apps"`);
     const noApp = await fileError('rocket.config.json', '{ "apps": [{ "name": "api" }] }');
-    expect(noApp.error.message).toBe(`${noApp.file}: apps[0] has no "app": add app: './server.js'`);
+    expect(noApp.error.message).toBe(`${noApp.file}: apps[0] has no "app": add app: './server.js' (or static: './public' for a static file server)`);
   });
 });
 

@@ -15,7 +15,7 @@ type StartArgs = AppArgs & { daemon?: boolean };
 export function startCommand(setCode: SetCode): CommandModule<object, StartArgs> {
   return {
     command: 'start [app]',
-    describe: 'Serve an app with a master, workers and a monitor: in the foreground, or detached with --daemon',
+    describe: 'Serve an app (and/or --static files) with a master, workers and a monitor: in the foreground, or detached with --daemon',
     builder: (y) =>
       withAppOptions(y)
         .option('daemon', {
@@ -25,7 +25,8 @@ export function startCommand(setCode: SetCode): CommandModule<object, StartArgs>
         })
         .example('$0 start app.js --workers 4 --listen 0.0.0.0:8080', 'serve app.js on port 8080 with 4 workers')
         .example('$0 start api', 'serve the app named api in rocket.config.mjs (docs/CONFIG.md)')
-        .example('$0 start --daemon', 'start every app of rocket.config.mjs in the background'),
+        .example('$0 start --daemon', 'start every app of rocket.config.mjs in the background')
+        .example('$0 start --static ./public', 'a static file server: the files of ./public, no app (docs/STATIC.md)'),
     handler: (args) =>
       runCommand(setCode, async () => {
         // Config (file, ROCKET_* variables, flags) resolves before anything starts: a bad value exits 2.

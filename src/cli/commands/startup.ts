@@ -59,7 +59,7 @@ function systemdCommand(setCode: SetCode): CommandModule<object, StartupArgs> {
         const variables = OPTION_KEYS.filter((k) => OPTIONS[k].env).map(envName);
         const present = [...variables, 'NODE_ENV'].filter((v) => process.env[v] !== undefined);
         const unit = renderUnit({
-          ...{ name: config.name, app: config.app, execStart, workingDirectory: cwd, userUnit, runAs: config.user ?? null },
+          ...{ name: config.name, app: config.app ?? `static files in ${config.static.map((m) => m.dir).join(', ')}`, execStart, workingDirectory: cwd, userUnit, runAs: config.user ?? null },
           environment: present.filter((v) => !SECRET_VARIABLES.has(v)).map((v) => [v, process.env[v]!] as const),
           omitted: present.filter((v) => SECRET_VARIABLES.has(v)),
           ...{ shutdownDelay: config.shutdownDelay, shutdownTimeout: config.shutdownTimeout, drainTimeout: config.drainTimeout, startTimeout: config.startTimeout },
@@ -91,8 +91,8 @@ function startupOptions(y: Argv<object>): Argv<StartupArgs> {
 }
 
 /** The [app] as ExecStart gives it: a module path made absolute, or an app's name in the config file as typed. */
-function appArgument(typed: string | undefined, source: string, resolved: string): string[] {
-  if (typed === undefined) return [];
+function appArgument(typed: string | undefined, source: string, resolved: string | undefined): string[] {
+  if (typed === undefined || resolved === undefined) return [];
   return [source === 'argument' ? resolved : typed];
 }
 
