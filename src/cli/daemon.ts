@@ -1,19 +1,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonStart, DaemonToCli, StartOrigin } from '../shared/protocol.js';
 import type { MasterReady } from '../shared/protocol.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
+import { defaultLogDir } from '../shared/log-files.js';
+
+export { defaultLogDir } from '../shared/log-files.js';
 
 const ENTRY = fileURLToPath(new URL('../master/daemon-main.js', import.meta.url));
-
-/** Where a daemon's log files go unless --log-dir says otherwise; kept across logins, unlike $XDG_RUNTIME_DIR. */
-export function defaultLogDir(): string {
-  return path.join(os.homedir(), '.rocket-cluster', 'logs');
-}
 
 /**
  * Starts a master detached from this terminal (its own session, no stdin) and

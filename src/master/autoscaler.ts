@@ -2,6 +2,7 @@ import type { ScaleEvent } from '../shared/status-report.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerPool } from './pool.js';
 import { Ticker } from './ticker.js';
+import type { ClusterEvents } from './cluster-events.js';
 import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
 
 const TICK_MS = 250;
@@ -21,11 +22,13 @@ export class Autoscaler {
   readonly #queueDepth: () => number;
   readonly #paused: () => boolean;
   readonly #options: ScalingOptions;
+  readonly #observed: ClusterEvents | undefined;
   #state: ScalingState = INITIAL_SCALING_STATE;
   readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
 
-  /** `options` is read at every tick: the bounds may change at run time (`rocket-cluster scale`). */
-  constructor(options: ScalingOptions, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
+  /** `options` is read at every tick: the bounds may change at run time (`rocket-cluster scale`). `observed` hears every scale event. */
+  constructor(options: ScalingOptions, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean, observed?: ClusterEvents) {
+    this.#observed = observed;
     this.#pool = pool;
     this.#log = log;
     this.#queueDepth = queueDepth;
@@ -70,5 +73,6 @@ export class Autoscaler {
     this.totals[kind]++;
     this.events.push({ at: new Date().toISOString(), kind, workers: total, reason });
     if (this.events.length > EVENTS_KEPT) this.events.shift();
+    this.#observed?.emit({ t: 'scale', kind, workers: total, reason });
   }
 }

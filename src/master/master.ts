@@ -17,6 +17,8 @@ import { PoolControl, type PoolBounds } from './pool-control.js';
 import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
+import { ClusterEvents } from './cluster-events.js';
+import type { ClusterEvent } from '../shared/protocol.js';
 import { Supervisor } from './supervisor.js';
 import { listeningHandleOf, type NativeHandle } from '../shared/node-internals/handles.js';
 import type { PendingConnection } from './queue.js';
@@ -71,6 +73,8 @@ export class Master {
   /** The master's own file descriptors, sampled on a heartbeat whatever the cluster's state. */
   readonly #descriptors: MasterDescriptors;
   #accept: AcceptPath | null = null;
+  /** Worker, scale and reload events, for a caller of the programmatic API (embedded-main.ts). */
+  readonly #observed = new ClusterEvents();
   #admin: { server: http.Server; url: string } | null = null;
 
   /** `logs`: the log sink's counts for `/status`, and where workers' failing log writes are reported. */
@@ -116,7 +120,7 @@ export class Master {
         if (this.#pool.errored !== null) this.#setTimers(false);
         this.#onChildExit();
       },
-    });
+    }, this.#observed);
     this.#dispatcher = new Dispatcher(
       {
         queueSize: config.queueSize,
@@ -144,10 +148,10 @@ export class Master {
       },
     });
     const paused = () => this.#life.state !== 'running';
-    this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused);
+    this.#autoscaler = new Autoscaler(this.#bounds, this.#pool, log, () => this.#dispatcher.queue.length, paused, this.#observed);
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, paused);
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
-    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#readCertificates());
+    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#readCertificates(), this.#observed);
     this.#shutdown = new Shutdown({
       ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
       closeListeners: async () => this.#accept?.close(),
@@ -259,6 +263,11 @@ export class Master {
   /** Calls `listener` after every change of the master's state (master-state.ts): systemd's notifications follow them. */
   onStateChange(listener: (state: MasterState, from: MasterState) => void): void {
     this.#life.onChange(listener);
+  }
+
+  /** Calls `listener` with every worker, scale, reload and error event (src/shared/protocol.ts ClusterEvent). */
+  onEvent(listener: (event: ClusterEvent) => void): void {
+    this.#observed.on(listener);
   }
 
   /** The sink's counts, with the lines workers lost writing to the log file themselves. */

@@ -1,5 +1,11 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { ClusterConfig } from './config.js';
+
+/** Where a daemon's log files go unless --log-dir says otherwise; kept across logins, unlike $XDG_RUNTIME_DIR. */
+export function defaultLogDir(home: string = os.homedir()): string {
+  return path.join(home, '.rocket-cluster', 'logs');
+}
 
 /**
  * With --log-dir, the cluster's own log directory and the symlink to the file
