@@ -124,6 +124,8 @@ export class ClusterHandle extends EventEmitter implements Cluster {
       return Promise.reject(new RocketError('RC_ERR_CONTROL_NOT_RUNNING', `cluster "${this.name}" (master pid ${this.pid}) is not running any more`));
     }
     const id = this.#nextId++;
+    // A detached cluster lets the caller's event loop end, but not while a command waits for its answer.
+    if (this.detached && this.#pending.size === 0) this.#child.channel?.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#child.send({ t: 'request', id, command } satisfies ApiToMaster);
@@ -135,6 +137,7 @@ export class ClusterHandle extends EventEmitter implements Cluster {
       case 'reply': {
         const pending = this.#pending.get(m.id);
         this.#pending.delete(m.id);
+        if (this.detached && this.#pending.size === 0) this.#child.channel?.unref();
         if (m.ok) pending?.resolve(m.result);
         else pending?.reject(rocketError(m.code, m.message));
         return;
