@@ -99,7 +99,8 @@ const n: string = await cluster.scale(2); // TS2322 scale
     2,
   ),
   'tsconfig.good.json': JSON.stringify({ extends: './tsconfig.json', files: ['good.ts'] }),
-  'tsconfig.bad.json': JSON.stringify({ extends: './tsconfig.json', files: ['bad.ts'] }),
+  // Our declarations were checked by the clean run; here only the consumer's mistakes matter.
+  'tsconfig.bad.json': JSON.stringify({ extends: './tsconfig.json', files: ['bad.ts'], compilerOptions: { skipLibCheck: true } }),
 };
 
 let project: string;
