@@ -128,7 +128,12 @@ export class ClusterHandle extends EventEmitter implements Cluster {
     if (this.detached && this.#pending.size === 0) this.#child.channel?.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#child.send({ t: 'request', id, command } satisfies ApiToMaster);
+      // With a callback, a channel that closed meanwhile fails this request instead of emitting 'error' on the child.
+      this.#child.send({ t: 'request', id, command } satisfies ApiToMaster, (error) => {
+        if (!error || !this.#pending.delete(id)) return;
+        if (this.detached && this.#pending.size === 0) this.#child.channel?.unref();
+        reject(new RocketError('RC_ERR_IPC_CLOSED', `cluster "${this.name}": ${command.cmd} not sent: ${error.message}`));
+      });
     });
   }
 

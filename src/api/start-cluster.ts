@@ -1,5 +1,4 @@
 import { spawn, type StdioOptions } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +40,8 @@ export async function startCluster(options: ClusterOptions, launch: LaunchOption
   // `detached` here is setsid: the master's own session, out of reach of the caller's terminal signals (Ctrl-C).
   const child = spawn(process.execPath, [...(launch.execArgv ?? []), ENTRY], { detached: true, stdio, env, serialization: 'json' });
   if (typeof stdio[1] === 'number') fs.closeSync(stdio[1]);
-  const exited = once(child, 'exit').then(([code, signal]): ClusterExit => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // Not events.once: that would reject on the child's 'error' (a failed spawn), which the start reports below.
+  const exited = new Promise<ClusterExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const answer = await new Promise<DaemonToCli>((resolve, reject) => {
     child.on('message', (m: MasterToApi) => {
       if (m.t === 'ready' || m.t === 'failed') resolve(m);
