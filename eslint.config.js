@@ -24,16 +24,19 @@ export default tseslint.config(
       ],
     },
   },
-  // Layers only point down: shared <- config, logs, control <- master, worker, monitor <- cli.
+  // Layers only point down: shared <- config, logs, control <- master, worker, monitor <- cli, api.
   // Type-only imports count too (a type import upward is how the old cycles began).
   // Cycles inside a folder are caught by `madge --circular` in `npm run lint`.
-  layer('shared', ['config', 'logs', 'control', 'master', 'worker', 'monitor', 'cli'], 'src/shared imports nothing outside itself'),
-  layer('config', ['logs', 'control', 'master', 'worker', 'monitor', 'cli'], 'config imports only src/shared'),
-  layer('logs', ['config', 'control', 'master', 'worker', 'monitor', 'cli'], 'logs imports only src/shared'),
-  layer('control', ['config', 'logs', 'master', 'worker', 'monitor', 'cli'], 'control imports only src/shared'),
-  layer('master', ['worker', 'monitor', 'cli'], 'the master meets workers and the monitor only through src/shared'),
-  layer('worker', ['master', 'monitor', 'cli'], 'a worker meets the master only through src/shared'),
-  layer('monitor', ['master', 'worker', 'cli'], 'the monitor meets the master only through src/shared'),
+  // The programmatic API (src/api) forks the master by its entry's path, never imports it.
+  layer('shared', ['config', 'logs', 'control', 'master', 'worker', 'monitor', 'cli', 'api'], 'src/shared imports nothing outside itself'),
+  layer('config', ['logs', 'control', 'master', 'worker', 'monitor', 'cli', 'api'], 'config imports only src/shared'),
+  layer('logs', ['config', 'control', 'master', 'worker', 'monitor', 'cli', 'api'], 'logs imports only src/shared'),
+  layer('control', ['config', 'logs', 'master', 'worker', 'monitor', 'cli', 'api'], 'control imports only src/shared'),
+  layer('master', ['worker', 'monitor', 'cli', 'api'], 'the master meets workers and the monitor only through src/shared'),
+  layer('worker', ['master', 'monitor', 'cli', 'api'], 'a worker meets the master only through src/shared'),
+  layer('monitor', ['master', 'worker', 'cli', 'api'], 'the monitor meets the master only through src/shared'),
+  layer('cli', ['api'], 'the CLI and the programmatic API are two front ends, side by side'),
+  layer('api', ['logs', 'master', 'worker', 'monitor', 'cli'], 'the programmatic API imports src/shared, src/config and src/control only: it forks the master, never runs it in the caller'),
 );
 
 /**

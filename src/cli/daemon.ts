@@ -1,28 +1,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonStart, DaemonToCli, StartOrigin } from '../shared/protocol.js';
 import type { MasterReady } from '../shared/protocol.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { RocketError, isErrorCode } from '../shared/errors.js';
+import { SYSTEM_LOG_DIR, defaultLogDir } from '../shared/log-files.js';
+
+export { SYSTEM_LOG_DIR, defaultLogDir } from '../shared/log-files.js';
 
 const ENTRY = fileURLToPath(new URL('../master/daemon-main.js', import.meta.url));
-
-/**
- * Where a daemon's log files go unless --log-dir says otherwise; kept across
- * logins, unlike $XDG_RUNTIME_DIR. A daemon started as root with --user
- * writes them as that user once it has dropped root, and root's home is closed
- * to it (rotation creates files): its logs go to /var/log/rocket-cluster.
- */
-export function defaultLogDir(config?: Pick<ClusterConfig, 'user'>): string {
-  if (config?.user !== undefined && process.getuid?.() === 0) return SYSTEM_LOG_DIR;
-  return path.join(os.homedir(), '.rocket-cluster', 'logs');
-}
-
-/** The default log directory of daemons started as root with --user. */
-export const SYSTEM_LOG_DIR = '/var/log/rocket-cluster';
 
 /**
  * Starts a master detached from this terminal (its own session, no stdin) and
@@ -31,7 +19,7 @@ export const SYSTEM_LOG_DIR = '/var/log/rocket-cluster';
  * the logger (a crash of the master itself) goes to `stderr.log` there.
  */
 export async function startDaemon(config: ClusterConfig, origin: StartOrigin): Promise<MasterReady & { logDir: string }> {
-  const logDir = config.logDir ?? defaultLogDir(config);
+  const logDir = config.logDir ?? defaultLogDir(undefined, config);
   const dir = path.join(logDir, config.name);
   let stderr: number;
   try {

@@ -4,6 +4,7 @@ import type { WorkerPool } from './pool.js';
 import type { WorkerLink } from './worker-link.js';
 import { Ticker } from './ticker.js';
 import { holdEpisode, judgeMemory, mb, type MemoryBudget, type MemoryPressure } from './memory-budget.js';
+import type { ClusterEvents } from './cluster-events.js';
 import { INITIAL_SCALING_STATE, decideScaling, type ScalingOptions, type ScalingState } from './scaling.js';
 
 const TICK_MS = 250;
@@ -30,6 +31,7 @@ export class Autoscaler {
   readonly #paused: () => boolean;
   readonly #options: ScalingOptions;
   readonly #budget: MemoryBudget;
+  readonly #observed: ClusterEvents | undefined;
   #state: ScalingState = INITIAL_SCALING_STATE;
   /** The last memory-hard retirement, until every ready worker has reported after it ended. */
   #memoryRetirement: { endedAt: number | null } | null = null;
@@ -37,8 +39,9 @@ export class Autoscaler {
   #atMinimumLogged = false;
   readonly #ticker = new Ticker(TICK_MS, () => this.#tick());
 
-  /** `options` is read at every tick: the bounds may change at run time (`rocket-cluster scale`). */
-  constructor(options: ScalingOptions, budget: MemoryBudget, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean) {
+  /** `options` is read at every tick: the bounds may change at run time (`rocket-cluster scale`). `observed` hears every scale event. */
+  constructor(options: ScalingOptions, budget: MemoryBudget, pool: WorkerPool, log: Logger, queueDepth: () => number, paused: () => boolean, observed?: ClusterEvents) {
+    this.#observed = observed;
     this.#pool = pool;
     this.#log = log;
     this.#queueDepth = queueDepth;
@@ -136,5 +139,6 @@ export class Autoscaler {
     this.totals[kind]++;
     this.events.push({ at: new Date().toISOString(), kind, workers: total, reason });
     if (this.events.length > EVENTS_KEPT) this.events.shift();
+    this.#observed?.emit({ t: 'scale', kind, workers: total, reason });
   }
 }

@@ -3,13 +3,13 @@ import type { ClusterConfig } from '../shared/config.js';
 import { RocketError } from '../shared/errors.js';
 import type { MasterReady } from '../shared/protocol.js';
 import { createLogger } from '../shared/logger.js';
-import { ControlServer } from '../control/server.js';
+import { ControlServer, type ControlHandlers } from '../control/server.js';
 import { userRuntimeDirPath } from '../control/runtime-dir.js';
 import { openLogSink, type LogSink } from '../logs/sink.js';
 import { controlHandlers } from './control-handlers.js';
 import { Master, type InheritedListeners } from './master.js';
 import { upgradeTrigger } from './upgrade.js';
-import type { StartOrigin } from '../shared/protocol.js';
+import type { ClusterEvent, StartOrigin } from '../shared/protocol.js';
 import { chownTree, dropPrivileges, resolveIdentity, type Identity } from './privileges.js';
 import { routeChildOutput, runChildrenAs } from './spawn.js';
 import { underSystemd, type UnderSystemd } from './systemd.js';
@@ -31,6 +31,10 @@ export interface RunMasterOptions {
   requireControl?: boolean;
   /** How the cluster was started: what a master upgrade resolves the new master's config from. Without it, upgrades are refused. */
   origin?: StartOrigin;
+  /** Hears every worker, scale, reload and error event (the master forked by the programmatic API forwards them). */
+  onEvent?: (event: ClusterEvent) => void;
+  /** Receives, once the master exists, what the control socket's commands do: the programmatic API runs its commands through them. */
+  onHandlers?: (handlers: ControlHandlers) => void;
   /** This is the new master of an upgrade: the old one's listening sockets, and when its control socket is free. */
   upgradeFrom?: UpgradeFrom;
 }
@@ -94,6 +98,7 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
       return { ...fresh, listen, ...(fresh.logDir === undefined && running.logDir !== undefined ? { logDir: running.logDir } : {}) };
     });
   }
+  if (options.onEvent) master.onEvent(options.onEvent);
   logs.onChildLogFile((file) => master.logFileChanged(file));
   systemd.attach(master, log);
   let stopRequested: (why: NodeJS.Signals | 'control') => void = () => {};
@@ -142,9 +147,11 @@ export async function runMaster(config: ClusterConfig, options: RunMasterOptions
   // With --user started as root, the control socket and its directory are the user's (/run/rocket-cluster/UID): the
   // master must still reach them once it has dropped root. The new master of an upgrade, already that user, finds them.
   const controlOwner = identity && (process.getuid?.() === 0 || fs.existsSync(userRuntimeDirPath(identity.uid))) ? identity : null;
+  const handlers = controlHandlers(master, logs, stopByCommand, upgrade);
+  options.onHandlers?.(handlers);
   const openControl = async (): Promise<RocketError | null> => {
     try {
-      control = await ControlServer.open(config.name, controlHandlers(master, logs, stopByCommand, upgrade), log, controlOwner);
+      control = await ControlServer.open(config.name, handlers, log, controlOwner);
       return null;
     } catch (error) {
       const e = error as RocketError;

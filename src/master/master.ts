@@ -19,6 +19,8 @@ import { checkCwd } from './preflight.js';
 import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
+import { ClusterEvents } from './cluster-events.js';
+import type { ClusterEvent } from '../shared/protocol.js';
 import { Supervisor } from './supervisor.js';
 import { listeningHandleOf, type NativeHandle } from '../shared/node-internals/handles.js';
 import type { PendingConnection } from './queue.js';
@@ -75,6 +77,8 @@ export class Master {
   #accept: AcceptPath | null = null;
   /** How a reload reads the config again (set by runMaster when it knows how the cluster was started). */
   #reconfig: (() => Promise<ClusterConfig>) | null = null;
+  /** Worker, scale and reload events, for a caller of the programmatic API (embedded-main.ts). */
+  readonly #observed = new ClusterEvents();
   #admin: { server: http.Server; url: string } | null = null;
 
   /** Each reload reads the config again with `read` (the config file, the start's flags and environment). */
@@ -125,7 +129,7 @@ export class Master {
         if (this.#pool.errored !== null) this.#setTimers(false);
         this.#onChildExit();
       },
-    });
+    }, this.#observed);
     this.#dispatcher = new Dispatcher(
       {
         queueSize: config.queueSize,
@@ -154,11 +158,11 @@ export class Master {
       },
     });
     const paused = () => this.#life.state !== 'running';
-    this.#autoscaler = new Autoscaler(this.#bounds, this.#config, this.#pool, log, () => this.#dispatcher.queue.length, paused);
+    this.#autoscaler = new Autoscaler(this.#bounds, this.#config, this.#pool, log, () => this.#dispatcher.queue.length, paused, this.#observed);
     // --sticky ip: a client's connections must not move to another live worker, so nothing is shed.
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, () => paused() || config.sticky === 'ip');
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
-    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload());
+    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload(), this.#observed);
     this.#shutdown = new Shutdown({
       ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
       closeListeners: async () => this.#accept?.close(),
@@ -270,6 +274,11 @@ export class Master {
   /** Calls `listener` after every change of the master's state (master-state.ts): systemd's notifications follow them. */
   onStateChange(listener: (state: MasterState, from: MasterState) => void): void {
     this.#life.onChange(listener);
+  }
+
+  /** Calls `listener` with every worker, scale, reload and error event (src/shared/protocol.ts ClusterEvent). */
+  onEvent(listener: (event: ClusterEvent) => void): void {
+    this.#observed.on(listener);
   }
 
   /** The sink's counts, with the lines workers lost writing to the log file themselves. */

@@ -6,6 +6,7 @@ import type { MasterLifecycle } from './master-state.js';
 import type { WorkerPool } from './pool.js';
 import type { ScalingOptions } from './scaling.js';
 import { pickVictims } from './scheduling.js';
+import type { ClusterEvents } from './cluster-events.js';
 
 /** The pool's bounds, which an operator's `scale` changes at run time. */
 export type PoolBounds = { -readonly [K in keyof ScalingOptions]: ScalingOptions[K] };
@@ -32,14 +33,16 @@ export class PoolControl {
   readonly #log: Logger;
   readonly #healthy: () => void;
   readonly #prepare: () => Promise<ReloadChanges>;
+  readonly #observed: ClusterEvents | undefined;
 
   /**
    * `healthy` is called after a completed reload: a crash-looping pool serves
    * again, and its timers restart. `prepare` runs before a reload starts (it
    * reads the config and the certificates again); if it throws, the reload is
-   * refused.
+   * refused. `observed` hears each reload start, complete, or fail.
    */
-  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void, prepare: () => Promise<ReloadChanges>) {
+  constructor(pool: WorkerPool, bounds: PoolBounds, autoscaler: Autoscaler, lifecycle: MasterLifecycle, log: Logger, healthy: () => void, prepare: () => Promise<ReloadChanges>, observed?: ClusterEvents) {
+    this.#observed = observed;
     this.#prepare = prepare;
     this.#pool = pool;
     this.#bounds = bounds;
@@ -59,6 +62,13 @@ export class PoolControl {
    * running) or aborted.
    */
   async reload(): Promise<ReloadOutcome> {
+    const outcome = await this.#reload();
+    if (!outcome.done) this.#observed?.emit({ t: 'reload', phase: 'failed', generation: this.#pool.generation, reason: outcome.reason });
+    else this.#observed?.emit({ t: 'reload', phase: 'done', generation: outcome.generation });
+    return outcome;
+  }
+
+  async #reload(): Promise<ReloadOutcome> {
     const state = this.#lifecycle.state;
     if (state !== 'running') {
       const reason = state === 'reloading' ? 'a reload is running' : `the cluster is ${this.#lifecycle.reported}`;
@@ -81,6 +91,7 @@ export class PoolControl {
     // An errored pool may have no worker left: a reload brings it back to min.
     const steps = Math.max(old.length, this.#bounds.minWorkers);
     this.#log.info({ generation, replacing: old.length }, 'reload started');
+    this.#observed?.emit({ t: 'reload', phase: 'started', generation });
     try {
       for (let i = 0; i < steps; i++) {
         await this.#pool.replace(old[i]);

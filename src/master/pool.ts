@@ -2,8 +2,9 @@ import type { ClusterConfig } from '../shared/config.js';
 import { EXIT_GRACE_MS } from '../shared/defaults.js';
 import { RocketError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { TlsMaterial } from '../shared/protocol.js';
+import type { TlsMaterial, WorkerExitReason } from '../shared/protocol.js';
 import { pickSlot } from './slots.js';
+import type { ClusterEvents } from './cluster-events.js';
 import { WorkerLink, type WorkerEvents } from './worker-link.js';
 
 /** A worker that dies sooner than this after its start counts toward the backoff. */
@@ -26,6 +27,8 @@ export class WorkerPool {
   config: ClusterConfig;
   readonly #log: Logger;
   readonly #events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] };
+  /** Each worker's start, readiness and exit, for the programmatic API's `worker` events. */
+  readonly #observed: ClusterEvents | undefined;
   #nextId = 1;
   #acceptedByExited = 0;
   #logDroppedByExited = 0;
@@ -44,7 +47,8 @@ export class WorkerPool {
   /** Certificates of the https:// addresses, sent to each new worker: read at start, read again by each reload. */
   tls: readonly TlsMaterial[] = [];
 
-  constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }) {
+  constructor(config: ClusterConfig, log: Logger, events: Omit<WorkerEvents, 'exit'> & { exit?: WorkerEvents['exit'] }, observed?: ClusterEvents) {
+    this.#observed = observed;
     this.config = config;
     this.#log = log;
     this.#events = events;
@@ -105,9 +109,14 @@ export class WorkerPool {
   spawn(slot?: number, replacing?: WorkerLink): WorkerLink {
     const held = this.live.filter((w) => w !== replacing).map((w) => w.slot);
     const at = pickSlot(held, replacing?.slot ?? slot);
-    const worker = new WorkerLink(this.#nextId++, at, this.generation, this.config, this.tls, { ...this.#events, exit: (w, code, signal) => this.#onExit(w, code, signal) });
+    const ready = (w: WorkerLink) => {
+      this.#observe(w, { event: 'ready' });
+      this.#events.ready(w);
+    };
+    const worker = new WorkerLink(this.#nextId++, at, this.generation, this.config, this.tls, { ...this.#events, ready, exit: (w, code, signal) => this.#onExit(w, code, signal) });
     this.workers.push(worker);
     this.#log.info({ worker: worker.id, slot: worker.slot, workerPid: worker.pid, generation: worker.generation }, 'worker spawned');
+    this.#observe(worker, { event: 'spawned' });
     return worker;
   }
 
@@ -176,6 +185,9 @@ export class WorkerPool {
     this.#droppedByExited += worker.droppedOnTheWay;
     const lived = Date.now() - worker.startedAt;
     const expected = this.#stopping || worker.retiring || worker.onTrial;
+    const reason: WorkerExitReason =
+      worker.spawnError !== null ? 'spawn-failed' : this.#stopping ? 'stopped' : worker.onTrial ? 'failed-start' : worker.retiring ? 'retired' : 'crashed';
+    this.#observe(worker, { event: 'exited', code, signal, reason });
     if (worker.spawnError !== null) return this.#spawnFailed(worker, code, signal);
     this.#log[expected ? 'info' : 'warn']({ worker: worker.id, workerPid: worker.pid, code, signal, livedMs: lived }, 'worker exited');
     this.#events.exit?.(worker, code, signal);
@@ -184,6 +196,7 @@ export class WorkerPool {
     if (this.#quickDeaths >= CRASH_LOOP_DEATHS) {
       this.errored = `${this.#quickDeaths} workers in a row died within ${QUICK_DEATH_MS} ms of starting (last: code ${code}, signal ${signal})`;
       this.#log.error({ reason: this.errored }, 'crash loop: workers are no longer restarted until a reload');
+      this.#observed?.emit({ t: 'error', code: 'RC_ERR_WORKER_START', message: `crash loop: workers are no longer restarted until a reload: ${this.errored}` });
       return;
     }
     const delay = this.#quickDeaths === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#quickDeaths - 1));
@@ -206,6 +219,10 @@ export class WorkerPool {
       this.#log.error({ worker: worker.id, error: worker.spawnError, retryMs: SPAWN_RETRY_MS }, 'could not start a worker process: trying again until it starts');
     }
     this.#respawnAfter(SPAWN_RETRY_MS, false, worker.slot);
+  }
+
+  #observe(w: WorkerLink, what: { event: 'spawned' | 'ready' } | { event: 'exited'; code: number | null; signal: string | null; reason: WorkerExitReason }): void {
+    this.#observed?.emit({ t: 'worker', id: w.id, pid: w.pid ?? null, generation: w.generation, ...what });
   }
 
   /** The replacement takes `slot`, the dead worker's, unless a worker started meanwhile (a scale-up) took it. */

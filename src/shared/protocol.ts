@@ -255,6 +255,64 @@ export type DaemonToCli =
   | { readonly t: 'ready'; readonly ready: MasterReady }
   | { readonly t: 'failed'; readonly code: string; readonly message: string };
 
+/**
+ * What happened to a running cluster, as it happens: the master pushes each
+ * one to a caller of the programmatic API (src/api/), which emits it on its
+ * handle. `worker` follows one worker process; `reason` says why it exited:
+ * `stopped` (the cluster stops), `retired` (reload, scale-down, recycling),
+ * `failed-start` (a reload's new worker that never got ready), `spawn-failed`
+ * (no process could be started: EMFILE, EAGAIN) or `crashed` (anything else:
+ * it died, or was killed hung).
+ */
+export type WorkerExitReason = 'stopped' | 'retired' | 'failed-start' | 'spawn-failed' | 'crashed';
+
+export type ClusterEvent =
+  | { readonly t: 'worker'; readonly event: 'spawned' | 'ready'; readonly id: number; readonly pid: number | null; readonly generation: number }
+  | {
+      readonly t: 'worker';
+      readonly event: 'exited';
+      readonly id: number;
+      readonly pid: number | null;
+      readonly generation: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly reason: WorkerExitReason;
+    }
+  /** The pool's size changed (autoscaler, `scale`, SIGTTIN/SIGTTOU): `workers` is the new size. */
+  | { readonly t: 'scale'; readonly kind: 'grow' | 'shrink'; readonly workers: number; readonly reason: string }
+  /** A rolling reload started, completed, or was refused or aborted (`reason`; the old workers keep serving). */
+  | { readonly t: 'reload'; readonly phase: 'started' | 'done' | 'failed'; readonly generation: number; readonly reason?: string }
+  /** Something the caller must know and no command reported: a crash loop (workers are no longer restarted). */
+  | { readonly t: 'error'; readonly code: string; readonly message: string };
+
+/** A command of the programmatic API, carried out by the same handlers as the control socket's (src/control/server.ts). */
+export type ApiCommand = { readonly cmd: 'status' } | { readonly cmd: 'reload' } | { readonly cmd: 'scale'; readonly to: number } | { readonly cmd: 'stop' };
+
+/**
+ * The programmatic API (src/api/) and the master it forks
+ * (src/master/embedded-main.ts), over that child's IPC channel:
+ *
+ *   api ── start{config,detached} ──▶ master
+ *   api ◀── ready{ready} | failed{code,message} ── master
+ *   api ◀── event{event} ── master                         (as things happen)
+ *   api ── request{id,command} ──▶ master ── reply{id,…} ──▶ api
+ *   api ◀── exiting{code} ── master                        (last: every child is gone)
+ *
+ * The master stops gracefully when the channel closes (the caller exited or
+ * was killed) unless it was started `detached`.
+ */
+export type ApiToMaster =
+  | { readonly t: 'start'; readonly config: ClusterConfig; readonly detached: boolean }
+  | { readonly t: 'request'; readonly id: number; readonly command: ApiCommand };
+
+export type MasterToApi =
+  | DaemonToCli
+  | { readonly t: 'event'; readonly event: ClusterEvent }
+  | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly code: string; readonly message: string }
+  /** The master's last message: every child is gone and it exits with `code`. */
+  | { readonly t: 'exiting'; readonly code: number };
+
 /** Runtime guard: is this one of ours (and of our version)? */
 export function isEnvelope(x: unknown): x is Envelope<{ t: string }> {
   if (typeof x !== 'object' || x === null) return false;
