@@ -41,7 +41,8 @@ describe('programmatic API: startCluster and its handle', () => {
     const before = (await cluster.status()).status.workers;
     expect(before.map((w) => w.pid)).toContain(served.pid);
     // The reply comes after every event of the reload (one channel, in order).
-    expect(await cluster.reload()).toEqual({ generation: 2, workers: 2 });
+    // Started from options, not a config file: nothing is read again, so nothing applied and nothing waiting.
+    expect(await cluster.reload()).toEqual({ generation: 2, workers: 2, applied: [], needsUpgrade: [] });
     expect(seen.reload).toEqual([
       { phase: 'started', generation: 2 },
       { phase: 'done', generation: 2 },
