@@ -75,7 +75,7 @@ console.log(code);
   'bad.ts': `import { startCluster } from 'rocket-cluster';
 
 const cluster = await startCluster({ app: './app.mjs', workers: 'two' }); // TS2322 workers
-await startCluster({ workers: 2 }); // TS2345 app
+await startCluster({ app: 42 }); // TS2322 app (a path; optional since a static-only cluster needs none)
 await startCluster({ app: './app.mjs', wrokers: 2 }); // TS2561 wrokers (did you mean 'workers'?)
 cluster.on('worker', (e) => e.nope); // TS2339 nope
 cluster.on('nosuch', () => {}); // TS2345 nosuch
