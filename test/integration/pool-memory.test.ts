@@ -27,6 +27,9 @@ describe('pool memory budget', () => {
       '--worker-connections', '1', // one slow request fills the worker: the next ones wait in the queue
       '--queue-timeout', '0',
       '--pool-memory-soft', '150',
+      // Filling 150 MB keeps the event loop busy: on a loaded machine long enough to grow the pool for saturation
+      // before the workers' RSS is reported over the budget. Only the queue may ask for growth here.
+      '--elu-full', '1',
     ]);
     expect((await cluster.status()).pool.memory).toMatchObject({ soft: 150, hard: null, over: null, holding: null, held: 0 });
     const grow = await requestEach(cluster, ['/grow?mb=150']);

@@ -134,7 +134,8 @@ describe('privileges', () => {
     expect(await statusLine(() => net.connect(daemon.port, '127.0.0.1'))).toBe('HTTP/1.1 200 OK');
     expect((await runCli(home, ['stop', name])).code).toBe(0);
     expect(fs.existsSync(socket)).toBe(false);
-    expect(fs.readFileSync(path.join('/var/log/rocket-cluster', name, 'current.log'), 'utf8')).toContain('"msg":"stopped"');
+    // `stop` answers once the cluster has stopped; the master's last line follows the answer.
+    await expect.poll(() => fs.readFileSync(path.join('/var/log/rocket-cluster', name, 'current.log'), 'utf8'), { timeout: 10_000 }).toContain('"msg":"stopped"');
   });
 
   it('an unknown --user or --group exits 2 naming it, before anything binds', async () => {
