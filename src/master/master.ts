@@ -12,10 +12,8 @@ import { MasterLifecycle, type MasterState } from './master-state.js';
 import { Parking } from './parking.js';
 import { WorkerPool } from './pool.js';
 import type { Readiness } from './admin.js';
-import { loadTlsMaterial } from './tls-material.js';
-import { PoolControl, type PoolBounds, type ReloadChanges } from './pool-control.js';
-import { reconfigure } from './reconfigure.js';
-import { checkCwd } from './preflight.js';
+import { PoolControl, type PoolBounds } from './pool-control.js';
+import { WorkerSettings } from './worker-settings.js';
 import { Shutdown } from './shutdown.js';
 import { StartupGate } from './startup.js';
 import { buildStatus } from './status.js';
@@ -75,15 +73,15 @@ export class Master {
   /** The master's own file descriptors, sampled on a heartbeat whatever the cluster's state. */
   readonly #descriptors: MasterDescriptors;
   #accept: AcceptPath | null = null;
-  /** How a reload reads the config again (set by runMaster when it knows how the cluster was started). */
-  #reconfig: (() => Promise<ClusterConfig>) | null = null;
+  /** Certificates, and the config a reload reads again, for the workers started from now on. */
+  readonly #workerSettings: WorkerSettings;
   /** Worker, scale and reload events, for a caller of the programmatic API (embedded-main.ts). */
   readonly #observed = new ClusterEvents();
   #admin: { server: http.Server; url: string } | null = null;
 
   /** Each reload reads the config again with `read` (the config file, the start's flags and environment). */
   readConfigWith(read: () => Promise<ClusterConfig>): void {
-    this.#reconfig = read;
+    this.#workerSettings.readWith(read);
   }
 
   /** `logs`: the log sink's counts for `/status`, and where workers' failing log writes are reported. */
@@ -130,6 +128,7 @@ export class Master {
         this.#onChildExit();
       },
     }, this.#observed);
+    this.#workerSettings = new WorkerSettings(config, this.#pool, log);
     this.#dispatcher = new Dispatcher(
       {
         queueSize: config.queueSize,
@@ -162,7 +161,7 @@ export class Master {
     // --sticky ip: a client's connections must not move to another live worker, so nothing is shed.
     this.#rebalancer = new Rebalancer({ eluFull, workerConnections }, this.#pool, log, () => paused() || config.sticky === 'ip');
     this.#supervisor = new Supervisor(config, this.#pool, log, paused);
-    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#prepareReload(), this.#observed);
+    this.control = new PoolControl(this.#pool, this.#bounds, this.#autoscaler, this.#life, log, () => this.#setTimers(true), () => this.#workerSettings.beforeReload(), this.#observed);
     this.#shutdown = new Shutdown({
       ...{ config, log, life: this.#life, pool: this.#pool, parking: this.#parking, dispatcher: this.#dispatcher },
       closeListeners: async () => this.#accept?.close(),
@@ -192,7 +191,7 @@ export class Master {
    * to load, a worker does not get ready in time, or an address cannot be bound.
    */
   async start(): Promise<void> {
-    this.#readCertificates(this.#config); // a bad certificate stops the start here, before any process starts or any address binds
+    this.#workerSettings.atStart();
     this.#parking.start();
     for (let i = 0; i < this.#bounds.minWorkers; i++) this.#pool.spawn();
     try {
@@ -322,35 +321,6 @@ export class Master {
    */
   announceStop(): void {
     this.#stopAnnounced = true;
-  }
-
-  /**
-   * Before a reload: the config read again (when the master knows how it was
-   * started), its reloaded settings given to the workers started from now on,
-   * and the certificates read again. Throws (the reload is refused) naming an
-   * invalid config or a bad certificate file; nothing has changed then.
-   */
-  async #prepareReload(): Promise<ReloadChanges> {
-    if (!this.#reconfig) {
-      this.#readCertificates(this.#pool.config);
-      return { applied: [], needsUpgrade: [] };
-    }
-    const next = reconfigure(this.#config, await this.#reconfig());
-    checkCwd(next.workers);
-    this.#readCertificates(next.workers);
-    this.#pool.config = next.workers;
-    if (next.applied.length > 0) this.#log.info({ settings: next.applied }, 'reload: the new workers get the changed settings');
-    if (next.needsUpgrade.length > 0) {
-      this.#log.warn({ settings: next.needsUpgrade }, 'reload: these settings changed, but only take effect with rocket-cluster upgrade (or a restart)');
-    }
-    return next;
-  }
-
-  /** Reads the https:// addresses' certificates and keys for the workers started from now on; throws naming a bad file. */
-  #readCertificates(config: ClusterConfig): void {
-    const loaded = loadTlsMaterial(config.listen);
-    for (const warning of loaded.warnings) this.#log.warn(warning);
-    this.#pool.tls = loaded.listeners;
   }
 
   /** Enough workers and the monitor are ready: the start can bind. */
