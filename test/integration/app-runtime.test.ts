@@ -5,18 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { fixture, launch, whenListening, type Cluster } from '../helpers/cluster.js';
 import { FIXTURES } from '../helpers/paths.js';
+/** What the fixture answers: how its worker process was started. */
+import type { Seen } from '../fixtures/runtime-app.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocket-runtime-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** What test/fixtures/runtime-app.ts answers: how its worker process was started. */
-interface Seen {
-  readonly greeting: string | null;
-  readonly stage: string | null;
-  readonly cwd: string;
-  readonly argv: readonly string[];
-  readonly execArgv: readonly string[];
-}
 
 async function seen(cluster: Cluster): Promise<Seen> {
   const res = await fetch(`http://127.0.0.1:${cluster.port}/`, { headers: { connection: 'close' } });

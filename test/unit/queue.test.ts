@@ -93,36 +93,7 @@ describe('ConnectionQueue: ages and expiry (--queue-timeout)', () => {
   });
 
   it('matches a plain array model over a long random run of push, pushFront, shift and expire', () => {
-    let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const q = new ConnectionQueue(100_000);
-    let model: PendingConnection[] = [];
-    let now = 0;
-    let next = 0;
-    for (let step = 0; step < 20_000; step++) {
-      now += Math.floor(random() * 3);
-      const r = random();
-      if (r < 0.45) {
-        const it = item(next++, now);
-        q.push(it);
-        model.push(it);
-      } else if (r < 0.55) {
-        // Back from a worker: with a new age, or (to test any order) an older one.
-        const it = item(next++, random() < 0.5 ? now : now - Math.floor(random() * 200));
-        q.pushFront(it);
-        model.unshift(it);
-      } else if (r < 0.95) {
-        expect(q.shift()).toBe(model.shift());
-      } else {
-        const cutoff = now - Math.floor(random() * 100);
-        const expired = q.expire(cutoff);
-        expect(new Set(expired)).toEqual(new Set(model.filter((i) => i.since < cutoff)));
-        model = model.filter((i) => i.since >= cutoff);
-      }
-      expect(q.length).toBe(model.length);
-      expect(q.oldestWait(now)).toBe(model.length === 0 ? 0 : now - Math.min(...model.map((i) => i.since)));
-    }
-    expect(q.drain()).toEqual(model);
+    modelRun(12345, false);
   });
   it('take removes the chosen connections in order, stops at the first stop, and keeps the put-back prefix', () => {
     const q = new ConnectionQueue(10);
@@ -145,42 +116,51 @@ describe('ConnectionQueue: ages and expiry (--queue-timeout)', () => {
   });
 
   it('matches a plain array model over a long random run with take among push, pushFront, shift and expire', () => {
-    let seed = 777;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const q = new ConnectionQueue(100_000);
-    let model: PendingConnection[] = [];
-    let now = 0;
-    let next = 0;
-    for (let step = 0; step < 20_000; step++) {
-      now += Math.floor(random() * 3);
-      const r = random();
-      if (r < 0.45) {
-        const it = item(next++, now);
-        q.push(it);
-        model.push(it);
-      } else if (r < 0.55) {
-        const it = item(next++, random() < 0.5 ? now : now - Math.floor(random() * 200));
-        q.pushFront(it);
-        model.unshift(it);
-      } else if (r < 0.85) {
-        expect(q.shift()).toBe(model.shift());
-      } else if (r < 0.95) {
-        // Take every third id among the first `look` items (a sticky pump stops once no worker is free).
-        const look = Math.floor(random() * 8);
-        let seen = 0;
-        const taken = q.take((i) => (seen++ >= look ? 'stop' : i.id % 3 === 0 ? 'take' : 'keep'));
-        const expected = model.slice(0, look).filter((i) => i.id % 3 === 0);
-        expect(taken).toEqual(expected);
-        model = model.filter((i) => !expected.includes(i));
-      } else {
-        const cutoff = now - Math.floor(random() * 100);
-        const expired = q.expire(cutoff);
-        expect(new Set(expired)).toEqual(new Set(model.filter((i) => i.since < cutoff)));
-        model = model.filter((i) => i.since >= cutoff);
-      }
-      expect(q.length).toBe(model.length);
-      expect(q.oldestWait(now)).toBe(model.length === 0 ? 0 : now - Math.min(...model.map((i) => i.since)));
-    }
-    expect(q.drain()).toEqual(model);
+    modelRun(777, true);
   });
 });
+
+/**
+ * A long seeded random run of push, pushFront, shift and expire (and, with
+ * `withTake`, take, as a sticky pump calls it), each step checked against a
+ * plain array.
+ */
+function modelRun(seed: number, withTake: boolean): void {
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const q = new ConnectionQueue(100_000);
+  let model: PendingConnection[] = [];
+  let now = 0;
+  let next = 0;
+  for (let step = 0; step < 20_000; step++) {
+    now += Math.floor(random() * 3);
+    const r = random();
+    if (r < 0.45) {
+      const it = item(next++, now);
+      q.push(it);
+      model.push(it);
+    } else if (r < 0.55) {
+      // Back from a worker: with a new age, or (to test any order) an older one.
+      const it = item(next++, random() < 0.5 ? now : now - Math.floor(random() * 200));
+      q.pushFront(it);
+      model.unshift(it);
+    } else if (r < (withTake ? 0.85 : 0.95)) {
+      expect(q.shift()).toBe(model.shift());
+    } else if (r < 0.95) {
+      // Take every third id among the first `look` items (a sticky pump stops once no worker is free).
+      const look = Math.floor(random() * 8);
+      let seen = 0;
+      const taken = q.take((i) => (seen++ >= look ? 'stop' : i.id % 3 === 0 ? 'take' : 'keep'));
+      const expected = model.slice(0, look).filter((i) => i.id % 3 === 0);
+      expect(taken).toEqual(expected);
+      model = model.filter((i) => !expected.includes(i));
+    } else {
+      const cutoff = now - Math.floor(random() * 100);
+      const expired = q.expire(cutoff);
+      expect(new Set(expired)).toEqual(new Set(model.filter((i) => i.since < cutoff)));
+      model = model.filter((i) => i.since >= cutoff);
+    }
+    expect(q.length).toBe(model.length);
+    expect(q.oldestWait(now)).toBe(model.length === 0 ? 0 : now - Math.min(...model.map((i) => i.since)));
+  }
+  expect(q.drain()).toEqual(model);
+}
