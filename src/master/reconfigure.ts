@@ -3,9 +3,11 @@ import type { ClusterConfig, ConfigKey, ListenAddress } from '../shared/config.j
 /**
  * What a reload gives the new workers from the config as it is now. These are
  * read by the workers alone (the app, its process, how a request is parsed,
- * TLS certificates): a new worker simply starts with them. Every other
- * setting is also read by the master (listeners, pool bounds, queue, timers,
- * identity) and changes only with a new master: `rocket-cluster upgrade`.
+ * TLS certificates, how static files are served): a new worker simply
+ * starts with them. Every other setting is also read by the master
+ * (listeners, pool bounds, queue, timers, identity, the static directories
+ * it checks at start) and changes only with a new master: `rocket-cluster
+ * upgrade`.
  */
 export const RELOADED_KEYS: readonly ConfigKey[] = [
   'app',
@@ -24,6 +26,9 @@ export const RELOADED_KEYS: readonly ConfigKey[] = [
   'tlsMinVersion',
   'tlsCiphers',
   'http2',
+  'staticCacheControl',
+  'staticDotfiles',
+  'staticReadSize',
 ];
 
 export interface Reconfigured {

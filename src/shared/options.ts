@@ -136,6 +136,10 @@ export const OPTIONS = {
     kind: 'string', schema: z.string().min(1).regex(/^[\x20-\x7e]+$/), expected: 'a Cache-Control value such as "public, max-age=3600"', ...on,
     describe: 'Cache-Control header of files served by --static', default: 'public, max-age=0',
   },
+  staticReadSize: {
+    ...integer(16, 16384), ...on, default: 1024,
+    describe: 'KB read from a --static file at a time: a file up to this size is one read and one write; a download in flight holds up to twice this in its worker',
+  },
   staticDotfiles: {
     kind: 'string', schema: z.enum(['ignore', 'deny', 'allow']), expected: 'ignore, deny or allow', ...on, default: 'ignore',
     describe: 'paths with a segment starting with "." under --static: ignore (not found: to the app, else 404), deny (403) or allow',

@@ -49,6 +49,18 @@ const STREAM_FS = {
   read: fs.read,
 };
 
+/*
+ * READ_SIZE_WHY: `--static-read-size` (1 MB by default) is the high-water
+ * mark of every file stream, where createReadStream's own is 64 KB. Each
+ * chunk costs a threadpool round trip, a pass through the stream machinery
+ * and a socket write, and on a page-cache hit those, not the copying, are
+ * most of the work: a file up to the read size is one read and one write
+ * (a read is never larger than the file or range, so small files allocate
+ * no more than before). Measured in docs/BENCHMARKS.md, "Static files".
+ * The price is memory: a download held up by a slow client keeps up to two
+ * chunks in its worker (one queued on the socket, one read ahead).
+ */
+
 /** A precompressed sibling: its suffix and its Content-Encoding, in order of preference. */
 const SIBLINGS = [
   { suffix: '.br', encoding: 'br', accepted: 'br' },
@@ -70,13 +82,16 @@ export class StaticFiles {
   readonly #roots: readonly Root[];
   readonly #dotfiles: Dotfiles;
   readonly #cacheControl: string;
+  /** Bytes per read of a file stream (its high-water mark): see READ_SIZE_WHY. */
+  readonly #readBytes: number;
 
-  constructor(config: Pick<ClusterConfig, 'static' | 'staticCacheControl' | 'staticDotfiles'>) {
+  constructor(config: Pick<ClusterConfig, 'static' | 'staticCacheControl' | 'staticDotfiles' | 'staticReadSize'>) {
     this.#roots = [...config.static]
       .sort((a, b) => b.prefix.length - a.prefix.length)
       .map((m) => ({ prefix: m.prefix, dir: realDir(m.dir) }));
     this.#dotfiles = config.staticDotfiles;
     this.#cacheControl = config.staticCacheControl;
+    this.#readBytes = config.staticReadSize * 1024;
   }
 
   /**
@@ -132,6 +147,7 @@ export class StaticFiles {
       cacheControl: false,
       acceptRanges: sibling === null,
       fs: STREAM_FS,
+      highWaterMark: this.#readBytes, // passed on to createReadStream, as `fs` is
     } as send.SendOptions);
     stream.on('headers', (out: http.ServerResponse, _path: string, stat: fs.Stats) => {
       out.setHeader('Cache-Control', cacheControl);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -265,6 +266,81 @@ describe('a static file server (--static and no app)', () => {
     expect(await again).toMatch(/^HTTP\/1\.1 200/);
   });
 });
+
+describe('files larger than one read (--static-read-size)', () => {
+  /** Random bytes, so that a chunk dropped, repeated or out of order changes the body. */
+  function servedDir(files: Record<string, number>): { pub: string; data: Record<string, Buffer> } {
+    const pub = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-static-read-'));
+    onCleanup(() => fs.rmSync(pub, { recursive: true, force: true }));
+    const data: Record<string, Buffer> = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      data[name] = crypto.randomBytes(bytes);
+      fs.writeFileSync(path.join(pub, name), data[name] as Buffer);
+    }
+    return { pub, data };
+  }
+
+  it('16 KB reads: a file of many reads, and ranges across their boundaries, arrive byte for byte', async () => {
+    const { pub, data } = servedDir({ 'many.bin': 40 * 16 * 1024 + 123 });
+    const cluster = await whenListening(launch(['start', '--static', pub, '--static-read-size', '16', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1']));
+    const file = data['many.bin'] as Buffer;
+    const reads = await readCalls(cluster);
+    const whole = await request(cluster, 'GET', '/many.bin');
+    expect(whole.status).toBe(200);
+    expect(whole.body.equals(file)).toBe(true);
+    expect(reads()).toBeGreaterThanOrEqual(41); // 41 reads of 16 KB, each with its event-loop wake-up (86 measured); 64 KB reads: 26
+    for (const [first, last] of [[16_380, 32_800], [0, 16_383], [16_384, 16_384], [file.length - 200, file.length - 1]] as const) {
+      const part = await request(cluster, 'GET', '/many.bin', { range: `bytes=${first}-${last}` });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes ${first}-${last}/${file.length}`);
+      expect(part.body.equals(file.subarray(first, last + 1))).toBe(true);
+    }
+  });
+
+  it('the default (1 MB reads): a file of one read and one of several arrive byte for byte, on one connection', async () => {
+    const { pub, data } = servedDir({ 'one.bin': 1024 * 1024, 'three.bin': 2.5 * 1024 * 1024 });
+    const cluster = await whenListening(launch(['start', '--static', pub, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1']));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    onCleanup(() => agent.destroy());
+    const ports = new Set<number>();
+    for (const name of ['one.bin', 'three.bin', 'one.bin']) {
+      const reads = await readCalls(cluster);
+      const res = await fetchWith(agent, cluster, `/${name}`);
+      expect(reads()).toBeLessThan(20); // 4 to 8 measured; 64 KB reads: 26 and more
+      expect(res.status).toBe(200);
+      expect(res.body.equals(data[name] as Buffer)).toBe(true);
+      ports.add(res.localPort);
+    }
+    expect(ports.size).toBe(1);
+  });
+});
+
+/**
+ * Counts the read system calls of the cluster's one worker from now on
+ * (/proc/<pid>/io syscr: each read of the file, the read of the event loop's
+ * wake-up when it completes, and the few socket and IPC reads around a
+ * request), so that a test sees how many reads a file took.
+ */
+async function readCalls(cluster: Cluster): Promise<() => number> {
+  const pid = (await cluster.status()).workers[0]?.pid as number;
+  const syscr = () => Number(/^syscr: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+  const before = syscr();
+  return () => syscr() - before;
+}
+
+/** GET through `agent`, so that requests share a keep-alive connection. */
+function fetchWith(agent: http.Agent, cluster: Cluster, urlPath: string): Promise<{ status: number; body: Buffer; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: cluster.port, path: urlPath, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        const localPort = res.socket.localPort ?? 0; // the socket is the agent's again by 'end'
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), localPort }));
+      })
+      .on('error', reject);
+  });
+}
 
 describe('--static in front of an app', () => {
   let cluster: Cluster;

@@ -27,6 +27,7 @@ describe('static and app', () => {
     ]);
     expect(config.staticCacheControl).toBe('public, max-age=0');
     expect(config.staticDotfiles).toBe('ignore');
+    expect(config.staticReadSize).toBe(1024);
   });
 
   it('with an app, static is optional and empty by default', () => {
@@ -39,5 +40,6 @@ describe('static and app', () => {
     expect(() => resolveConfig({ static: ['/a b=./x'] })).toThrow(/may hold only/);
     expect(() => resolveConfig({ app: '/a.js', staticCacheControl: 'x\ny' })).toThrow(/Cache-Control/);
     expect(() => resolveConfig({ app: '/a.js', staticDotfiles: 'maybe' as 'allow' })).toThrow(/ignore, deny or allow/);
+    expect(() => resolveConfig({ app: '/a.js', staticReadSize: 8 })).toThrow(/static-read-size 8: expected an integer from 16 to 16384/);
   });
 });

@@ -15,6 +15,15 @@ describe('reconfigure (what a reload takes from the config read again)', () => {
     expect(next.workers.listen).toEqual(base.listen);
   });
 
+  it('how static files are served is the workers\' (reloaded); which directories, the master\'s (checked at start)', () => {
+    const before = resolveConfig({ app: '/srv/app.js', static: ['/srv/www'] });
+    const after = resolveConfig({ app: '/srv/app.js', static: ['/srv/www2'], staticReadSize: 64, staticCacheControl: 'no-cache', staticDotfiles: 'deny' });
+    const next = reconfigure(before, after);
+    expect([...next.applied].sort()).toEqual(['staticCacheControl', 'staticDotfiles', 'staticReadSize']);
+    expect(next.needsUpgrade).toEqual(['static']);
+    expect(next.workers).toMatchObject({ staticReadSize: 64, staticCacheControl: 'no-cache', staticDotfiles: 'deny', static: before.static });
+  });
+
   it('nothing changed: nothing applied, nothing waiting', () => {
     expect(reconfigure(base, base)).toMatchObject({ applied: [], needsUpgrade: [] });
   });
