@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Generator, LoadResult } from './load/types.js';
 import type { BenchOptions } from './options.js';
 import { cpuMs } from './procfs.js';
+import { sampleRss } from './rss-sampler.js';
 import { startNodeCluster, startRocket, startScript, type Server, type ServerName } from './servers.js';
 import { median } from './stats.js';
 import type { Progress } from './throughput.js';
@@ -36,6 +37,8 @@ export interface StaticMeasurement {
   readonly round: number;
   readonly load: LoadResult;
   readonly serverCpuUsPerRequest: number;
+  /** Highest RSS of the whole process tree during the run, bytes: what reading files in larger chunks costs. */
+  readonly peakTreeRss: number;
 }
 
 export interface StaticResult {
@@ -77,11 +80,13 @@ export async function measureStatic(gen: Generator, o: BenchOptions, progress: P
         for (const s of servers) {
           const pids = s.process.tree();
           const cpuBefore = pids.reduce((sum, p) => sum + (cpuMs(p) ?? 0), 0);
+          const rss = sampleRss(pids, []);
           const load = await gen.run(spec(s, o.duration));
+          const peakTreeRss = rss.stop().tree;
           const cpu = pids.reduce((sum, p) => sum + (cpuMs(p) ?? 0), 0) - cpuBefore;
-          const m = { server: s.name, file: f.label, round, load, serverCpuUsPerRequest: load.requests > 0 ? (cpu * 1000) / load.requests : Number.NaN };
+          const m = { server: s.name, file: f.label, round, load, serverCpuUsPerRequest: load.requests > 0 ? (cpu * 1000) / load.requests : Number.NaN, peakTreeRss };
           measurements.push(m);
-          progress(`static ${f.label} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${m.serverCpuUsPerRequest.toFixed(1)} us CPU/req, errors ${load.errors}, non-2xx ${load.non2xx}`);
+          progress(`static ${f.label} round ${round} ${s.name}: ${Math.round(load.rps)} req/s, ${m.serverCpuUsPerRequest.toFixed(1)} us CPU/req, peak RSS ${mb(peakTreeRss)} MB, errors ${load.errors}, non-2xx ${load.non2xx}`);
           await sleep(SETTLE_MS);
         }
       }
@@ -93,6 +98,7 @@ export async function measureStatic(gen: Generator, o: BenchOptions, progress: P
   }
 }
 
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
 
@@ -101,8 +107,8 @@ export function staticLines(r: StaticResult, o: { duration: number; rounds: numb
   const out = [
     `## Static files — ${r.measurements.length > 0 ? o.rounds : 0} round(s) × ${o.duration} s, ${generator}, ${o.connections} keep-alive connections, 2 workers each (load average ${f1(r.loadAverage.before)} → ${f1(r.loadAverage.after)})`,
     '',
-    '| file | server | req/s median (min–max) | ×serve-static median (min–max, per round) | CPU µs/req median | errors, non-2xx |',
-    '|---|---|---:|---:|---:|---:|',
+    '| file | server | req/s median (min–max) | ×serve-static median (min–max, per round) | CPU µs/req median | peak RSS MB, whole tree, median (max) | errors, non-2xx |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const file of STATIC_FILES.map((x) => x.label)) {
     const ofFile = r.measurements.filter((m) => m.file === file);
@@ -111,8 +117,9 @@ export function staticLines(r: StaticResult, o: { duration: number; rounds: numb
       const rps = runs.map((m) => m.load.rps);
       const ratios = runs.map((m) => m.load.rps / (ofFile.find((b) => b.server === STATIC_BASELINE && b.round === m.round)?.load.rps ?? Number.NaN));
       const bad = runs.reduce((n, m) => n + m.load.errors + m.load.non2xx, 0);
+      const peaks = runs.map((m) => m.peakTreeRss);
       out.push(
-        `| ${file} | ${server} | ${Math.round(median(rps))} (${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))}) | ${f2(median(ratios))} (${f2(Math.min(...ratios))}–${f2(Math.max(...ratios))}) | ${f1(median(runs.map((m) => m.serverCpuUsPerRequest)))} | ${bad} |`,
+        `| ${file} | ${server} | ${Math.round(median(rps))} (${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))}) | ${f2(median(ratios))} (${f2(Math.min(...ratios))}–${f2(Math.max(...ratios))}) | ${f1(median(runs.map((m) => m.serverCpuUsPerRequest)))} | ${mb(median(peaks))} (${mb(Math.max(...peaks))}) | ${bad} |`,
       );
     }
   }

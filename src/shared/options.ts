@@ -138,7 +138,7 @@ export const OPTIONS = {
   },
   staticReadSize: {
     ...integer(16, 16384), ...on, default: 1024,
-    describe: 'KB read from a --static file at a time: a file up to this size is one read and one write; a download in flight holds up to twice this in its worker',
+    describe: 'KB: a --static file up to this size is read whole, in one read, and sent in one write; a larger one streams in chunks of 256 KB (or this, if smaller)',
   },
   staticDotfiles: {
     kind: 'string', schema: z.enum(['ignore', 'deny', 'allow']), expected: 'ignore, deny or allow', ...on, default: 'ignore',

@@ -267,7 +267,7 @@ describe('a static file server (--static and no app)', () => {
   });
 });
 
-describe('files larger than one read (--static-read-size)', () => {
+describe('how files are read (--static-read-size)', () => {
   /** Random bytes, so that a chunk dropped, repeated or out of order changes the body. */
   function servedDir(files: Record<string, number>): { pub: string; data: Record<string, Buffer> } {
     const pub = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-static-read-'));
@@ -280,7 +280,7 @@ describe('files larger than one read (--static-read-size)', () => {
     return { pub, data };
   }
 
-  it('16 KB reads: a file of many reads, and ranges across their boundaries, arrive byte for byte', async () => {
+  it('16 KB reads: a file of many chunks, and ranges across their boundaries, arrive byte for byte', async () => {
     const { pub, data } = servedDir({ 'many.bin': 40 * 16 * 1024 + 123 });
     const cluster = await whenListening(launch(['start', '--static', pub, '--static-read-size', '16', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1']));
     const file = data['many.bin'] as Buffer;
@@ -297,7 +297,7 @@ describe('files larger than one read (--static-read-size)', () => {
     }
   });
 
-  it('the default (1 MB reads): a file of one read and one of several arrive byte for byte, on one connection', async () => {
+  it('the default: a 1 MB file in one read and a 2.5 MB one in 256 KB chunks arrive byte for byte, on one connection', async () => {
     const { pub, data } = servedDir({ 'one.bin': 1024 * 1024, 'three.bin': 2.5 * 1024 * 1024 });
     const cluster = await whenListening(launch(['start', '--static', pub, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1']));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -306,7 +306,9 @@ describe('files larger than one read (--static-read-size)', () => {
     for (const name of ['one.bin', 'three.bin', 'one.bin']) {
       const reads = await readCalls(cluster);
       const res = await fetchWith(agent, cluster, `/${name}`);
-      expect(reads()).toBeLessThan(20); // 4 to 8 measured; 64 KB reads: 26 and more
+      // About two read calls per read of the file. 64 KB reads: 26 and more for either file.
+      if (name === 'one.bin') expect(reads()).toBeLessThan(12); // one read (6 measured)
+      else expect(reads()).toSatisfy((n: number) => n >= 20 && n < 40); // ten reads of 256 KB (22 measured)
       expect(res.status).toBe(200);
       expect(res.body.equals(data[name] as Buffer)).toBe(true);
       ports.add(res.localPort);
