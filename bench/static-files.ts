@@ -25,10 +25,10 @@ export const STATIC_TARGET = 1.0;
 
 /** The files requested: name and size. */
 export const STATIC_FILES = [
-  { name: 'small.txt', label: '1 KB', bytes: 1024 },
-  { name: 'large.bin', label: '1 MB', bytes: 1024 * 1024 },
-  // Not in the issue's target: larger than one read (--static-read-size, 1 MB), so the gain is not one of a file that fits it.
-  { name: 'larger.bin', label: '4 MB', bytes: 4 * 1024 * 1024 },
+  { name: 'small.txt', label: '1 KB', bytes: 1024, target: true },
+  { name: 'large.bin', label: '1 MB', bytes: 1024 * 1024, target: true },
+  // Not in the issue's target: larger than one read (--static-read-size, 1 MB), so it streams in chunks.
+  { name: 'larger.bin', label: '4 MB', bytes: 4 * 1024 * 1024, target: false },
 ] as const;
 
 export interface StaticMeasurement {
@@ -124,10 +124,11 @@ export function staticLines(r: StaticResult, o: { duration: number; rounds: numb
     }
   }
   out.push('');
-  for (const file of STATIC_FILES.map((x) => x.label)) {
+  for (const { label: file, target } of STATIC_FILES) {
     const ofFile = r.measurements.filter((m) => m.file === file);
     const ratio = median(ofFile.filter((m) => m.server === 'rocket-cluster --static').map((m) => m.load.rps)) / median(ofFile.filter((m) => m.server === STATIC_BASELINE).map((m) => m.load.rps));
-    out.push(`- ${file}: rocket-cluster --static ≥ ${STATIC_TARGET}× serve-static on node:cluster (medians): ${f2(ratio)}× — ${ratio >= STATIC_TARGET ? 'met' : 'missed'}`);
+    const verdict = target ? ` — ${ratio >= STATIC_TARGET ? 'met' : 'missed'}` : ' (not a target)';
+    out.push(`- ${file}: rocket-cluster --static ≥ ${STATIC_TARGET}× serve-static on node:cluster (medians): ${f2(ratio)}×${verdict}`);
   }
   for (const n of r.notes) out.push(`- ${n}`);
   return out;
