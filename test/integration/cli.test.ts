@@ -206,6 +206,18 @@ describe('logs and monit', () => {
   });
 });
 
+describe('monit with a memory budget and --sticky ip', () => {
+  it('draws the budget and the sticky addresses', async () => {
+    const d = await startDaemon(ECHO, ['--workers', '1', '--pool-memory-soft', '4096', '--sticky', 'ip']);
+    const served = await fetch(`http://127.0.0.1:${d.port}/`);
+    expect(served.status).toBe(200);
+    const r = await runCli(d.home, ['monit', '--count', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/memory\s+workers [\d.]+ (B|KB|MB) · soft 4096 MB · hard off · held 0 times/);
+    expect(r.stdout).toMatch(/sticky\s+1 address · 0 moved/);
+  });
+});
+
 describe('usage', () => {
   it('an unknown command or a missing argument is exit 2; --help on each command is exit 0', async () => {
     const home = newHome();

@@ -13,8 +13,9 @@ export function sampleOf(result: StatusResult, at: number): MonitSample {
 }
 
 /**
- * One frame of `monit`: the pool, the queue, parked sockets and req/s per
- * worker since the previous frame (blank on the first).
+ * One frame of `monit`: the pool, the queue, parked sockets, the memory
+ * budget and sticky addresses when set, and req/s per worker since the
+ * previous frame (blank on the first).
  */
 export function renderMonitFrame(result: StatusResult, now: MonitSample, previous: MonitSample | null): string {
   const s = result.status;
@@ -38,12 +39,21 @@ export function renderMonitFrame(result: StatusResult, now: MonitSample, previou
     table.push([String(w.id), String(w.slot), String(w.pid ?? '-'), String(w.generation), w.state, String(w.connections), r == null ? '-' : r.toFixed(0), String(w.served), formatPercent(u?.cpu), formatBytes(u?.memory), formatDuration(w.uptimeMs)]);
   });
   const state = s.pool.errored !== null ? `errored: ${s.pool.errored}` : s.reloading ? 'reloading' : s.state;
+  const memory = s.pool.memory;
+  const sticky = s.connections.sticky;
   return [
     `${s.name} · master ${s.pid} · ${state} · generation ${s.generation} · up ${formatDuration(s.uptimeMs)}`,
     `pool     ${live.length} worker${live.length === 1 ? '' : 's'} (min ${s.pool.min}, max ${s.pool.max}) · restarts ${s.restarts} · recycled ${s.pool.recycled}`,
     `queue    ${s.queue.depth} waiting (oldest ${s.queue.oldestWaitMs} ms) · ${s.queue.rejected} rejected`,
     `parked   ${s.parked.count} of ${s.parked.capacity} · monitor ${s.monitor.pid ?? '-'} ${s.monitor.state}`,
+    // Only with a budget (--pool-memory-soft/-hard) or --sticky ip: without them these say nothing.
+    ...(memory.soft !== null || memory.hard !== null
+      ? [`memory   workers ${formatBytes(memory.rss)} · soft ${mbText(memory.soft)} · hard ${mbText(memory.hard)}${memory.holding !== null ? ` · holding growth (${memory.holding})` : ''} · held ${memory.held} time${memory.held === 1 ? '' : 's'}`]
+      : []),
+    ...(sticky !== null ? [`sticky   ${sticky.addresses} address${sticky.addresses === 1 ? '' : 'es'} · ${sticky.moved} moved`] : []),
     `requests ${total === null ? '-' : total.toFixed(0)} req/s`,
     table.toString(),
   ].join('\n');
 }
+
+const mbText = (mb: number | null): string => (mb === null ? 'off' : `${mb} MB`);
