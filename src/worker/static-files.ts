@@ -66,7 +66,7 @@ const STREAM_FS = {
  * requests per second still, but unfairly: measured with 50 clients of a
  * 4 MB file, 1 MB chunks doubled the slowest responses (p99 0.7–1.05 s, max
  * up to 2 s) against serve-static's 64 KB (p99 0.48–0.72 s), while 256 KB
- * kept them below it (0.32–0.58 s). A download held up by a slow client
+ * kept them at or below it (0.32–0.58 s). A download held up by a slow client
  * keeps up to two chunks in its worker (one queued on the socket, one read
  * ahead).
  */
