@@ -49,26 +49,22 @@ const STREAM_FS = {
   read: fs.read,
 };
 
-/*
- * READ_SIZE_WHY: a file up to `--static-read-size` (1 MB by default) is read
- * whole, in one read, and written in one write; a larger one streams in
- * chunks of STREAM_CHUNK_MAX (or the read size, if smaller). Node's file
- * streams, and so serve-static, read 64 KB at a time. Each chunk costs a
- * threadpool round trip, a pass through the stream machinery and a socket
- * write, and with the file in the page cache those, not the copying, are
- * most of the work. A read is never larger than the file or range, so small
- * files allocate no more than before. Measured in docs/BENCHMARKS.md,
- * "Static files".
- */
-
 /**
- * The chunk of a file larger than one read. Larger chunks serve more
- * requests per second still, but unfairly: measured with 50 clients of a
- * 4 MB file, 1 MB chunks doubled the slowest responses (p99 0.7–1.05 s, max
- * up to 2 s) against serve-static's 64 KB (p99 0.48–0.72 s), while 256 KB
- * kept them at or below it (0.32–0.58 s). A download held up by a slow client
- * keeps up to two chunks in its worker (one queued on the socket, one read
- * ahead).
+ * How a file is read: one whole read, and one socket write, for a file up to
+ * `--static-read-size` (1 MB by default); chunks of STREAM_CHUNK_MAX (or the
+ * read size, if smaller) for a larger one. Node's file streams, and so
+ * serve-static, read 64 KB at a time; each chunk costs a threadpool round
+ * trip, a pass through the stream machinery and a socket write, and with the
+ * file in the page cache those, not the copying, are most of the work. A
+ * read is never larger than the file or range, so small files allocate no
+ * more than before (docs/BENCHMARKS.md, "Static files").
+ *
+ * Larger chunks serve big files faster still, but unfairly: with 50 clients
+ * of a 4 MB file, 1 MB chunks doubled the slowest responses (p99 0.7–1.05 s,
+ * max up to 2 s) against serve-static's 64 KB (p99 0.48–0.72 s), while 256 KB
+ * kept them at or below it (0.32–0.58 s). A download held up by a slow
+ * client keeps its whole file, or up to two chunks (one queued on the
+ * socket, one read ahead), in its worker.
  */
 const STREAM_CHUNK_MAX = 256 * 1024;
 
@@ -93,7 +89,7 @@ export class StaticFiles {
   readonly #roots: readonly Root[];
   readonly #dotfiles: Dotfiles;
   readonly #cacheControl: string;
-  /** The largest file read whole, and the chunk of a larger one (file streams' high-water marks): see READ_SIZE_WHY. */
+  /** The largest file read whole, and the chunk of a larger one (file streams' high-water marks): see STREAM_CHUNK_MAX. */
   readonly #readBytes: number;
   readonly #chunkBytes: number;
 
